@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { Config } from './config.js';
+import type { DB } from './db/database.js';
+import type { Clock } from './domain/clock.js';
+import type { App } from './http/app-instance.js';
+import { registerAuthentication } from './http/auth.js';
+import { ErrorEnvelopeSchema, sendError, StatusSchema } from './http/envelope.js';
+import { registerErrorHandling } from './http/errors.js';
+import { adminRoutes } from './http/admin/index.js';
+import { healthRoutes } from './http/routes/health.js';
+import { linkRoutes } from './http/routes/link.js';
+import { lookupRoutes } from './http/routes/lookup.js';
+
+export interface AppDependencies {
+  config: Pick<Config, 'bodyLimitBytes' | 'adminToken' | 'lockTimeoutMs' | 'timezone'>;
+  db: DB;
+  clock: Clock;
+  logger: FastifyBaseLogger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the HTTP application; never listens (server.ts owns the process). */
+export async function buildApp({ config, db, clock, logger }: AppDependencies): Promise<App> {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: false,
+    // Ajv stays strict on purpose: no type coercion (an identifier sent as a number is handled
+    // by the use case, not silently rewritten) and no stripping of unknown properties.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>() as App;
+
+  // While draining, requests already in flight finish and close their connection (a keep-alive
+  // socket would otherwise hold the shutdown open until the client's idle timeout); requests
+  // that arrive on an open socket get 503 in the JSON envelope.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('X-Request-Id', request.id);
+    if (draining) return sendError(reply, 503, 'The service is shutting down; retry');
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) void reply.header('Connection', 'close');
+  });
+
+  app.addSchema(StatusSchema);
+  app.addSchema(ErrorEnvelopeSchema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Partner program service',
+        version: '1.0.0',
+        description:
+          "Links loyalty customers to external (coalition) and supplementary (subscription) partner programs. Wire-compatible with Capillary's v2 Partner Program APIs.",
+      },
+      components: {
+        securitySchemes: {
+          basicAuth: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'Till credentials: base64(username:md5hex(password))',
+          },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN setting' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerErrorHandling(app);
+  registerAuthentication(app, db);
+
+  healthRoutes(app, db);
+  linkRoutes(app, { db, clock, lockTimeoutMs: config.lockTimeoutMs });
+  lookupRoutes(app, { db, clock });
+  if (config.adminToken) await app.register(adminRoutes, {
+      prefix: '/admin/v1',
+      token: config.adminToken,
+      db,
+      clock,
+      defaultTimezone: config.timezone,
+    });
+
+  return app;
+}

@@ -1,0 +1,87 @@
+import { resolve } from 'node:path';
+import { isValidTimeZone } from './domain/dates.js';
+
+export type Role = 'api' | 'worker' | 'all';
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/** Everything the process reads from its environment, validated once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  configFile: string;
+  adminToken: string | undefined;
+  timezone: string;
+  logLevel: LogLevel;
+  bodyLimitBytes: number;
+  lockTimeoutMs: number;
+  role: Role;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/** Reads and checks the environment; every problem is reported at once, by variable name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const problems: string[] = [];
+  const value = (name: string) => {
+    const raw = env[name]?.trim();
+    return raw === '' ? undefined : raw;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number) => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const parsed = Number(raw);
+    if (!/^\d+$/.test(raw) || parsed < min || parsed > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+      return fallback;
+    }
+    return raw as T;
+  };
+
+  const timezone = value('TZ') ?? 'UTC';
+  if (!isValidTimeZone(timezone)) problems.push(`TZ must be an IANA time zone such as UTC or Asia/Kolkata (got "${timezone}")`);
+
+  const databaseUrl = value('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// connection string');
+  }
+
+  const adminToken = value('ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
+    problems.push(`ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (unset it to turn the admin API off)`);
+  }
+
+  const config: Config = {
+    port: integer('PORT', 8080, 0, 65535),
+    host: value('HOST') ?? '127.0.0.1',
+    databaseUrl,
+    dataDir: resolve(value('DATA_DIR') ?? './data'),
+    configFile: resolve(value('CONFIG_FILE') ?? 'config/demo.yaml'),
+    adminToken,
+    timezone,
+    logLevel: oneOf('LOG_LEVEL', logLevels, 'info'),
+    bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    lockTimeoutMs: integer('LOCK_TIMEOUT_MS', 5000, 10, 600_000),
+    role: oneOf('ROLE', ['api', 'worker', 'all'] as const, 'all'),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,135 @@
+import { sql, type Transaction } from 'kysely';
+import type { DB } from '../database.js';
+import type { Database } from '../schema.js';
+import { violationOf } from './configuration.repository.js';
+
+/**
+ * Customers as the admin API and the config file write them: a whole batch (up to 1000) is read,
+ * written and enrolled with a constant number of statements, the rows passed as one jsonb array.
+ */
+
+export type IdentifierField = 'mobile' | 'email' | 'externalId';
+
+export interface CustomerIdentifiers {
+  id: number;
+  mobile: string | null;
+  email: string | null;
+  externalId: string | null;
+}
+
+export interface CustomerRecord extends CustomerIdentifiers {
+  loyaltyProgramIds: number[];
+  createdAt: Date;
+}
+
+export interface IdentifierKeys {
+  ids: number[];
+  mobiles: string[];
+  emails: string[];
+  externalIds: string[];
+}
+
+/** The org's customers holding any of these identifiers, locked until the transaction ends. */
+export async function lockCustomersMatching(
+  trx: Transaction<Database>,
+  orgId: number,
+  keys: IdentifierKeys,
+): Promise<CustomerIdentifiers[]> {
+  const { rows } = await sql<CustomerIdentifiers>`
+    select id, mobile, email, external_id as "externalId"
+    from customers
+    where org_id = ${orgId}
+      and (id = any(${keys.ids.filter(Number.isSafeInteger)}::bigint[])
+        or mobile = any(${keys.mobiles}::text[])
+        or email = any(${keys.emails}::text[])
+        or external_id = any(${keys.externalIds}::text[]))
+    order by id
+    for update`.execute(trx);
+  return rows;
+}
+
+export interface CustomerChanges {
+  /** Customers whose identifiers are cleared first, because another row of the batch takes one of them over. */
+  vacate: number[];
+  updates: CustomerIdentifiers[];
+  inserts: Omit<CustomerIdentifiers, 'id'>[];
+  createdAt: Date;
+}
+
+export type CustomerWrite =
+  | { ok: true; inserted: CustomerIdentifiers[] }
+  | { ok: false; takenField: IdentifierField | undefined };
+
+const fieldOfConstraint: Record<string, IdentifierField> = {
+  customers_org_id_mobile_key: 'mobile',
+  customers_org_id_email_key: 'email',
+  customers_org_id_external_id_key: 'externalId',
+};
+
+const asJson = (rows: CustomerChanges['inserts']) =>
+  JSON.stringify(rows.map((row) => ({ ...row, external_id: row.externalId })));
+
+/**
+ * Applies a planned batch. A unique violation can only come from a concurrent writer (the plan
+ * already checked the batch against the locked rows), so it is reported, not thrown.
+ */
+export async function writeCustomers(trx: Transaction<Database>, orgId: number, changes: CustomerChanges): Promise<CustomerWrite> {
+  try {
+    if (changes.vacate.length > 0) {
+      await sql`update customers set mobile = null, email = null, external_id = null
+        where org_id = ${orgId} and id = any(${changes.vacate}::bigint[])`.execute(trx);
+    }
+    if (changes.updates.length > 0) {
+      await sql`
+        update customers c set mobile = v.mobile, email = v.email, external_id = v.external_id
+        from jsonb_to_recordset(${asJson(changes.updates)}::jsonb) as v(id bigint, mobile text, email text, external_id text)
+        where c.org_id = ${orgId} and c.id = v.id`.execute(trx);
+    }
+    if (changes.inserts.length === 0) return { ok: true, inserted: [] };
+    const { rows } = await sql<CustomerIdentifiers>`
+      insert into customers (org_id, mobile, email, external_id, created_at)
+      select ${orgId}, v.mobile, v.email, v.external_id, ${changes.createdAt}::timestamptz
+      from jsonb_to_recordset(${asJson(changes.inserts)}::jsonb) as v(mobile text, email text, external_id text)
+      returning id, mobile, email, external_id as "externalId"`.execute(trx);
+    return { ok: true, inserted: rows };
+  } catch (error) {
+    const violation = violationOf(error);
+    if (violation?.code !== '23505') throw error;
+    return { ok: false, takenField: fieldOfConstraint[violation.constraint ?? ''] };
+  }
+}
+
+/** Adds the enrolments that are missing; existing ones (and any not listed) stay. */
+export async function enrolCustomers(
+  trx: Transaction<Database>,
+  orgId: number,
+  enrolments: { customerId: number; loyaltyProgramId: number }[],
+): Promise<void> {
+  if (enrolments.length === 0) return;
+  const rows = enrolments.map((e) => ({ customer_id: e.customerId, loyalty_program_id: e.loyaltyProgramId }));
+  await sql`
+    insert into customer_enrolments (org_id, customer_id, loyalty_program_id)
+    select ${orgId}, v.customer_id, v.loyalty_program_id
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(customer_id bigint, loyalty_program_id bigint)
+    on conflict do nothing`.execute(trx);
+}
+
+export async function findCustomersByIds(db: DB, orgId: number, ids: number[]): Promise<CustomerRecord[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('customers as c')
+    .select([
+      'c.id',
+      'c.mobile',
+      'c.email',
+      'c.external_id as externalId',
+      'c.created_at as createdAt',
+      // json, not bigint[]: pg parses int8 arrays to strings.
+      sql<number[]>`coalesce((select json_agg(e.loyalty_program_id order by e.loyalty_program_id)
+        from customer_enrolments e where e.customer_id = c.id), '[]'::json)`.as('loyaltyProgramIds'),
+    ])
+    .where('c.org_id', '=', orgId)
+    .where('c.id', '=', sql<number>`any(${ids}::bigint[])`)
+    .orderBy('c.id')
+    .execute();
+}

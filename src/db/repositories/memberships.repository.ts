@@ -1,0 +1,171 @@
+import { sql, type Transaction } from 'kysely';
+import type { Temporal } from 'temporal-polyfill';
+import type { StoredCustomer } from '../../domain/customers.js';
+import { fromDate } from '../../domain/dates.js';
+import { CustomersBusyError } from '../../domain/errors.js';
+import type { Activity, Membership } from '../../domain/model.js';
+import type { DB } from '../database.js';
+import { DEADLOCK_DETECTED, LOCK_NOT_AVAILABLE, sqlState } from '../errors.js';
+import type { Database } from '../schema.js';
+
+export interface IdentifierSets {
+  ids: number[];
+  mobiles: string[];
+  emails: string[];
+  externalIds: string[];
+}
+
+/**
+ * Finds the org's customers named by any of the identifiers and locks them, in id order so two
+ * batches never deadlock. Every partner-program write takes these locks first, which serialises
+ * all work on one customer across requests and instances. Waits at most `lockTimeoutMs`.
+ */
+export async function lockCustomers(
+  trx: Transaction<Database>,
+  orgId: number,
+  identifiers: IdentifierSets,
+  lockTimeoutMs: number,
+): Promise<StoredCustomer[]> {
+  await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`.execute(trx);
+  const { rows } = await selectForUpdate(trx, orgId, identifiers).catch((error: unknown) => {
+    const state = sqlState(error);
+    if (state === LOCK_NOT_AVAILABLE || state === DEADLOCK_DETECTED) throw new CustomersBusyError({ cause: error });
+    throw error;
+  });
+  return rows.map((r) => ({
+    id: r.id,
+    mobile: r.mobile,
+    email: r.email,
+    externalId: r.external_id,
+    loyaltyProgramIds: r.loyalty_program_ids.map(Number),
+  }));
+}
+
+function selectForUpdate(trx: Transaction<Database>, orgId: number, identifiers: IdentifierSets) {
+  return sql<{
+    id: number;
+    mobile: string | null;
+    email: string | null;
+    external_id: string | null;
+    loyalty_program_ids: number[];
+  }>`
+    select c.id, c.mobile, c.email, c.external_id,
+      coalesce((select array_agg(e.loyalty_program_id) from customer_enrolments e where e.customer_id = c.id),
+               '{}') as loyalty_program_ids
+    from customers c
+    where c.org_id = ${orgId}
+      and (c.id = any(${identifiers.ids}::bigint[])
+        or c.mobile = any(${identifiers.mobiles}::text[])
+        or c.email = any(${identifiers.emails}::text[])
+        or c.external_id = any(${identifiers.externalIds}::text[]))
+    order by c.id
+    for update of c`.execute(trx);
+}
+
+/** Every membership of the given customers, with the program facts the rules need. */
+export async function findMembershipsOfCustomers(
+  trx: Transaction<Database> | DB,
+  orgId: number,
+  customerIds: number[],
+): Promise<Membership[]> {
+  if (customerIds.length === 0) return [];
+  const rows = await trx
+    .selectFrom('memberships as m')
+    .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
+    .selectAll('m')
+    .select(['p.loyalty_program_id', 'p.cycle_unit', 'p.cycle_value'])
+    .where('m.org_id', '=', orgId)
+    .where('m.customer_id', 'in', customerIds)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    customerId: r.customer_id,
+    programId: r.partner_program_id,
+    programType: r.program_type,
+    loyaltyProgramId: r.loyalty_program_id,
+    cycle: r.cycle_unit && r.cycle_value ? { unit: r.cycle_unit, value: r.cycle_value } : null,
+    partnerMembershipId: r.partner_membership_id,
+    state: r.state,
+    tierNumber: r.tier_number,
+    tierExpiry: instantOrNull(r.tier_expiry_at),
+    start: instantOrNull(r.start_at),
+    end: instantOrNull(r.end_at),
+    pendingRelinkStart: instantOrNull(r.pending_relink_start_at),
+  }));
+}
+
+function instantOrNull(date: Date | null): Temporal.Instant | null {
+  return date ? fromDate(date) : null;
+}
+
+/**
+ * Writes the final state of changed memberships and their activities in one statement: an
+ * upsert keyed by (customer, program) feeding the activity insert, so a new membership's id
+ * reaches its activities without another round trip. Activities keep the order given.
+ */
+export async function saveMembershipChanges(
+  trx: Transaction<Database>,
+  orgId: number,
+  now: Temporal.Instant,
+  memberships: readonly Membership[],
+  activities: readonly Activity[],
+): Promise<void> {
+  if (memberships.length === 0 && activities.length === 0) return;
+  const rows = JSON.stringify(
+    memberships.map((m) => ({
+      customer_id: m.customerId,
+      partner_program_id: m.programId,
+      program_type: m.programType,
+      partner_membership_id: m.partnerMembershipId,
+      state: m.state,
+      tier_number: m.tierNumber,
+      tier_expiry_at: m.tierExpiry?.toString() ?? null,
+      start_at: m.start?.toString() ?? null,
+      end_at: m.end?.toString() ?? null,
+      pending_relink_start_at: m.pendingRelinkStart?.toString() ?? null,
+    })),
+  );
+  const events = JSON.stringify(
+    activities.map((a, ord) => ({
+      ord,
+      customer_id: a.customerId,
+      partner_program_id: a.programId,
+      activity_type: a.type,
+      occurred_at: a.at.toString(),
+      source: a.source,
+      details: a.details ?? {},
+    })),
+  );
+  const at = now.toString();
+  await sql`
+    with input as (
+      select * from jsonb_to_recordset(${rows}::jsonb) as r(
+        customer_id bigint, partner_program_id bigint, program_type text, partner_membership_id text,
+        state text, tier_number integer, tier_expiry_at timestamptz, start_at timestamptz,
+        end_at timestamptz, pending_relink_start_at timestamptz)
+    ), saved as (
+      insert into memberships (org_id, customer_id, partner_program_id, program_type, partner_membership_id,
+        state, tier_number, tier_expiry_at, start_at, end_at, pending_relink_start_at, created_at, updated_at)
+      select ${orgId}, customer_id, partner_program_id, program_type, partner_membership_id, state,
+        tier_number, tier_expiry_at, start_at, end_at, pending_relink_start_at, ${at}::timestamptz, ${at}::timestamptz
+      from input
+      on conflict (customer_id, partner_program_id) do update set
+        partner_membership_id = excluded.partner_membership_id,
+        state = excluded.state,
+        tier_number = excluded.tier_number,
+        tier_expiry_at = excluded.tier_expiry_at,
+        start_at = excluded.start_at,
+        end_at = excluded.end_at,
+        pending_relink_start_at = excluded.pending_relink_start_at,
+        updated_at = excluded.updated_at
+      returning id, customer_id, partner_program_id
+    ), events as (
+      select * from jsonb_to_recordset(${events}::jsonb) as a(
+        ord integer, customer_id bigint, partner_program_id bigint, activity_type text,
+        occurred_at timestamptz, source text, details jsonb)
+    )
+    insert into membership_activities (org_id, membership_id, activity_type, occurred_at, source, details)
+    select ${orgId}, saved.id, events.activity_type, events.occurred_at, events.source, events.details
+    from events join saved using (customer_id, partner_program_id)
+    order by events.ord`.execute(trx);
+}

@@ -1,0 +1,102 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Kysely's view of the tables created by `migrations/*.sql`; keep the two in step. */
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface OrgsTable {
+  id: number;
+  name: string;
+  timezone: string;
+  configs: ColumnType<Record<string, unknown>, string, string>;
+}
+
+export interface LoyaltyProgramsTable {
+  id: number;
+  org_id: number;
+  name: string;
+  one_supplementary_program_at_a_time: Generated<boolean>;
+}
+
+export interface PartnerProgramsTable {
+  id: Generated<number>;
+  org_id: number;
+  loyalty_program_id: number;
+  name: string;
+  description: string | null;
+  type: 'EXTERNAL' | 'SUPPLEMENTARY';
+  active: Generated<boolean>;
+  expiry_date: Timestamp | null;
+  cycle_unit: 'DAYS' | 'MONTHS' | null;
+  cycle_value: number | null;
+  backup_program_id: number | null;
+  expiry_reminder_days: Generated<number[]>;
+}
+
+export interface PartnerProgramTiersTable {
+  partner_program_id: number;
+  number: number;
+  name: string;
+}
+
+export interface TillsTable {
+  id: Generated<number>;
+  org_id: number;
+  username: string;
+  password_hash: string;
+  access_groups: string[];
+}
+
+export interface CustomersTable {
+  id: Generated<number>;
+  org_id: number;
+  mobile: string | null;
+  email: string | null;
+  external_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface CustomerEnrolmentsTable {
+  org_id: number;
+  customer_id: number;
+  loyalty_program_id: number;
+}
+
+export interface MembershipsTable {
+  id: Generated<number>;
+  org_id: number;
+  customer_id: number;
+  partner_program_id: number;
+  program_type: 'EXTERNAL' | 'SUPPLEMENTARY';
+  partner_membership_id: string | null;
+  state: 'LINKED' | 'DELINKED' | 'SCHEDULED' | 'ACTIVE' | 'EXPIRED';
+  tier_number: number | null;
+  tier_expiry_at: Timestamp | null;
+  start_at: Timestamp | null;
+  end_at: Timestamp | null;
+  pending_relink_start_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MembershipActivitiesTable {
+  id: Generated<number>;
+  org_id: number;
+  membership_id: number;
+  activity_type: string;
+  occurred_at: Timestamp;
+  source: 'API' | 'JOB';
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+export interface Database {
+  orgs: OrgsTable;
+  loyalty_programs: LoyaltyProgramsTable;
+  partner_programs: PartnerProgramsTable;
+  partner_program_tiers: PartnerProgramTiersTable;
+  tills: TillsTable;
+  customers: CustomersTable;
+  customer_enrolments: CustomerEnrolmentsTable;
+  memberships: MembershipsTable;
+  membership_activities: MembershipActivitiesTable;
+}

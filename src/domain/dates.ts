@@ -1,0 +1,128 @@
+import { Temporal } from 'temporal-polyfill';
+
+export type CycleUnit = 'DAYS' | 'MONTHS';
+export interface Cycle {
+  unit: CycleUnit;
+  value: number; // positive integer
+}
+
+// One grammar for every accepted form: a date, optionally followed by a time
+// (HH:mm, HH:mm:ss or HH:mm:ss.f{1,9}), optionally followed by an offset.
+// Range checks on the calendar fields are left to Temporal (overflow: 'reject');
+// the offset is range-checked here because an out-of-range offset is not a
+// calendar error but would make Temporal throw on the zone instead.
+const API_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?: *([Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?))?)?$/;
+
+/**
+ * Parses an API date (surrounding whitespace is trimmed):
+ *  - date-time with offset (Z, +05:30, +0530, +05; spaces before the offset tolerated) → that instant;
+ *  - date-time without offset → read on the wall clock of `timeZone` ('compatible' disambiguation);
+ *  - date only → the start of that day in `timeZone`.
+ * Returns undefined for anything else, including impossible calendar values.
+ * An invalid `timeZone` is a caller error, not an input error: when the zone is needed, RangeError is thrown.
+ */
+export function parseApiDate(text: string, timeZone: string): Temporal.Instant | undefined {
+  const m = API_DATE.exec(text.trim());
+  if (!m) return undefined;
+  const [, year, month, day, hour, minute, second, fraction, offset] = m;
+
+  const date = { year: Number(year), month: Number(month), day: Number(day) };
+  if (hour === undefined) {
+    const plainDate = tryBuild(() => Temporal.PlainDate.from(date, { overflow: 'reject' }));
+    // Without a time, PlainDate#toZonedDateTime uses start-of-day semantics, so a
+    // day that starts in a DST gap (e.g. America/Sao_Paulo 2018-11-04) begins at 01:00.
+    return plainDate?.toZonedDateTime(timeZone).toInstant();
+  }
+
+  const nanos = (fraction ?? '').padEnd(9, '0');
+  const dateTime = tryBuild(() =>
+    Temporal.PlainDateTime.from(
+      {
+        ...date,
+        hour: Number(hour),
+        minute: Number(minute),
+        second: Number(second ?? 0),
+        millisecond: Number(nanos.slice(0, 3)),
+        microsecond: Number(nanos.slice(3, 6)),
+        nanosecond: Number(nanos.slice(6, 9)),
+      },
+      { overflow: 'reject' },
+    ),
+  );
+  if (!dateTime) return undefined;
+  const zone = offset === undefined ? timeZone : offsetZone(offset);
+  return dateTime.toZonedDateTime(zone, { disambiguation: 'compatible' }).toInstant();
+}
+
+/** Runs a Temporal constructor, mapping its RangeError for impossible values to undefined. */
+function tryBuild<T>(build: () => T): T | undefined {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
+/** 'Z' | '+05' | '+0530' | '+05:30' → a Temporal offset time zone id ('UTC' | '+05:00' | '+05:30'). */
+function offsetZone(offset: string): string {
+  if (offset.toUpperCase() === 'Z') return 'UTC';
+  const digits = offset.slice(1).replace(':', '');
+  return `${offset[0]}${digits.slice(0, 2)}:${digits.slice(2) || '00'}`;
+}
+
+/** True when the calendar date of `instant` in `timeZone` is before the calendar date of `now` there. */
+export function isBeforeToday(instant: Temporal.Instant, now: Temporal.Instant, timeZone: string): boolean {
+  const day = instant.toZonedDateTimeISO(timeZone).toPlainDate();
+  const today = now.toZonedDateTimeISO(timeZone).toPlainDate();
+  return Temporal.PlainDate.compare(day, today) < 0;
+}
+
+/**
+ * start + cycle on the wall clock of `timeZone`. ZonedDateTime#add does exactly what the
+ * business rule wants: days keep the local time across DST changes, and months clamp to
+ * the last day of a shorter month (the default overflow is 'constrain').
+ */
+export function addCycle(start: Temporal.Instant, cycle: Cycle, timeZone: string): Temporal.Instant {
+  if (!Number.isSafeInteger(cycle.value) || cycle.value < 1) {
+    throw new RangeError(`Cycle value must be a positive integer, got ${cycle.value}`);
+  }
+  const duration = cycle.unit === 'DAYS' ? { days: cycle.value } : { months: cycle.value };
+  return start.toZonedDateTimeISO(timeZone).add(duration).toInstant();
+}
+
+/**
+ * ISO-8601 in `timeZone` with a numeric offset (UTC prints as +00:00) and no bracket.
+ * Milliseconds are printed (3 digits) only when non-zero; anything below a millisecond is truncated.
+ */
+export function formatInZone(instant: Temporal.Instant, timeZone: string): string {
+  const zoned = instant.toZonedDateTimeISO(timeZone);
+  return zoned.toString({
+    timeZoneName: 'never',
+    fractionalSecondDigits: zoned.millisecond === 0 ? 0 : 3,
+  });
+}
+
+/** UTC ISO string with milliseconds and Z, like Date#toISOString. */
+export function formatUtc(instant: Temporal.Instant): string {
+  return instant.toString({ fractionalSecondDigits: 3 });
+}
+
+/** For the database driver; sub-millisecond precision is dropped. */
+export function toDate(instant: Temporal.Instant): Date {
+  return new Date(instant.epochMilliseconds);
+}
+
+/** From the database driver; an invalid Date throws RangeError. */
+export function fromDate(date: Date): Temporal.Instant {
+  return Temporal.Instant.fromEpochMilliseconds(date.getTime());
+}
+
+/** True when `timeZone` is an IANA time zone name Temporal accepts (e.g. 'Asia/Kolkata', 'UTC'). */
+export function isValidTimeZone(timeZone: string): boolean {
+  // Temporal also accepts offset ids like '+05:30'; an org needs a named zone so DST is followed.
+  if (/^[+-]/.test(timeZone)) return false;
+  // The constructor, unlike toZonedDateTimeISO, rejects ISO date-time strings posing as zones.
+  return tryBuild(() => new Temporal.ZonedDateTime(0n, timeZone)) !== undefined;
+}

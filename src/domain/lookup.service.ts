@@ -1,0 +1,74 @@
+import type { DB } from '../db/database.js';
+import { findCustomerByIdentifier, findMembershipLabels, type IdentifierName } from '../db/repositories/customer-view.repository.js';
+import { findMembershipsOfCustomers } from '../db/repositories/memberships.repository.js';
+import type { Caller } from './caller.js';
+import type { Clock } from './clock.js';
+import { formatInZone } from './dates.js';
+import type { Membership } from './model.js';
+import { advanceMembership } from './timeline.js';
+
+export interface LinkedPartnerProgram {
+  partnerProgramId: number;
+  partnerProgramName: string;
+  partnerProgramType: Membership['programType'];
+  linked: boolean;
+  membershipState: Membership['state'];
+  partnerMembershipId: string | null;
+  partnerTierNumber: number | null;
+  partnerTierName: string | null;
+  partnerTierExpiryDate: string | null;
+  partnerProgramMembershipStartDate: string | null;
+  partnerProgramMembershipEndDate: string | null;
+  pendingRelinkStartDate: string | null;
+}
+
+/**
+ * The customer view of SPEC §7a: every membership row, shown as it stands at the clock's now
+ * (a period that fell due is shown started or expired even before the scheduler has run).
+ */
+export async function lookupCustomer(
+  deps: { db: DB; clock: Clock },
+  caller: Caller,
+  identifierName: IdentifierName,
+  identifierValue: string,
+) {
+  const value = identifierName === 'id' ? Number(identifierValue) : identifierValue;
+  const customer = await findCustomerByIdentifier(deps.db, caller.org.id, identifierName, value);
+  if (!customer) return undefined;
+  const [memberships, labels] = await Promise.all([
+    findMembershipsOfCustomers(deps.db, caller.org.id, [customer.id]),
+    findMembershipLabels(deps.db, caller.org.id, customer.id),
+  ]);
+  const labelOf = new Map(labels.map((l) => [l.programId, l]));
+  const now = deps.clock.now();
+  const zone = caller.org.timezone;
+  const show = (instant: Membership['start']) => (instant ? formatInZone(instant, zone) : null);
+  const linkedPartnerPrograms: LinkedPartnerProgram[] = memberships
+    .map((stored) => advanceMembership(stored, now, zone).membership)
+    .sort((a, b) => a.programId - b.programId)
+    .map((m) => ({
+      partnerProgramId: m.programId,
+      partnerProgramName: labelOf.get(m.programId)?.programName ?? '',
+      partnerProgramType: m.programType,
+      linked: m.state === 'LINKED' || m.state === 'SCHEDULED' || m.state === 'ACTIVE',
+      membershipState: m.state,
+      partnerMembershipId: m.partnerMembershipId,
+      partnerTierNumber: m.tierNumber,
+      partnerTierName: labelOf.get(m.programId)?.tierName ?? null,
+      partnerTierExpiryDate: show(m.tierExpiry),
+      partnerProgramMembershipStartDate: show(m.start),
+      partnerProgramMembershipEndDate: show(m.end),
+      pendingRelinkStartDate: show(m.pendingRelinkStart),
+    }));
+  return {
+    customer: {
+      id: customer.id,
+      mobile: customer.mobile ?? '',
+      email: customer.email ?? '',
+      externalId: customer.externalId ?? '',
+      loyaltyProgramIds: customer.loyaltyProgramIds,
+    },
+    linkedPartnerPrograms,
+    warnings: [] as unknown[],
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The closed set of per-entry and per-customer outcomes, and the one table that gives each its
+ * wire code and message. Use cases return keys of these tables; only this file spells messages.
+ */
+export const customerOutcomes = {
+  FOUND: { status: true, code: 1000, message: 'Customer successfully retrieved' },
+  NO_IDENTIFIER: { status: false, code: 1015, message: 'No identifier provided' },
+  INVALID_IDENTIFIER: { status: false, code: 1015, message: 'No usable identifier provided: id must be a positive integer' },
+  NOT_FOUND: { status: false, code: 1011, message: 'Cannot find customer for provided identifier' },
+  IDENTIFIERS_DISAGREE: {
+    status: false,
+    code: 1011,
+    message: 'The provided identifiers do not all belong to the same customer',
+  },
+} as const;
+export type CustomerOutcome = keyof typeof customerOutcomes;
+
+export const entryOutcomes = {
+  SUCCESS: { code: 200, message: 'Success' },
+  INTERNAL_ERROR: { code: 2001, message: 'Partner program event failed' },
+  MALFORMED_ENTRY: { code: 2002, message: 'Required field is empty or null: the entry must be an object' },
+  MISSING_PROGRAM_LIST: { code: 2002, message: 'Required field is empty or null: linkToPartnerPrograms' },
+  MISSING_PROGRAM_NAME: { code: 2002, message: 'Required field is empty or null: partnerProgramName' },
+  MALFORMED_REFERENCE: {
+    code: 2002,
+    message: 'Required field is empty or null: customerPartnerReference must be an object of strings',
+  },
+  MISSING_MEMBERSHIP_ID: { code: 2002, message: 'Required field is empty or null: partnerMembershipId' },
+  MEMBERSHIP_ID_TOO_LONG: { code: 2002, message: 'partnerMembershipId must be a string of at most 255 characters' },
+  TIER_EXPIRY_IN_PAST: { code: 2003, message: 'Partner tier expiry date must be today or a future date' },
+  NOT_LINKED: { code: 2004, message: 'Customer not linked with the partner program' },
+  NOT_ENROLLED: { code: 2005, message: 'Customer not enrolled in loyalty program' },
+  ALREADY_LINKED: { code: 2005, message: 'Partner program already linked with customer' },
+  PROGRAM_NOT_FOUND: { code: 2006, message: 'Partner program not found' },
+  TIER_NOT_FOUND: { code: 2007, message: 'Partner program tier not found' },
+  CUSTOMER_BUSY: { code: 2010, message: 'Partner program events for this customer are queued; retry' },
+  ONE_SUPPLEMENTARY_AT_A_TIME: {
+    code: 2019,
+    message: 'Customer can only be linked to one supplementary partner program at a time',
+  },
+  PROGRAM_EXPIRED: { code: 2020, message: 'Partner program has expired' },
+  PROGRAM_INACTIVE: { code: 2021, message: 'Partner program is inactive' },
+  INVALID_DATE: { code: 2024, message: 'Invalid date format' },
+  START_IN_PAST: { code: 2025, message: 'membershipStartDate is in the past' },
+  RELINKING_DISABLED: { code: 2026, message: 'Membership relinking is not enabled for this organisation' },
+} as const;
+export type EntryOutcome = keyof typeof entryOutcomes;
+
+export const warningOutcomes = {
+  PROGRAM_EXPIRES_BEFORE_MEMBERSHIP: {
+    code: 1302,
+    message: 'Supplementary program expiry is before membership expiry',
+  },
+} as const;
+
+export function entryStatus(outcome: EntryOutcome) {
+  const { code, message } = entryOutcomes[outcome];
+  return { status: outcome === 'SUCCESS', code, message };
+}
+
+export function customerStatus(outcome: CustomerOutcome) {
+  return { ...customerOutcomes[outcome] };
+}
+
+/**
+ * HTTP status of a batch (SPEC §3a): 200 all entries succeeded, 201 some failed, 400 all failed,
+ * 500 when any failed with 2001.
+ */
+export function batchHttpStatus(entrySucceeded: readonly boolean[], anyInternalError: boolean): 200 | 201 | 400 | 500 {
+  if (anyInternalError) return 500;
+  const successes = entrySucceeded.filter(Boolean).length;
+  if (successes === entrySucceeded.length) return 200;
+  return successes === 0 ? 400 : 201;
+}

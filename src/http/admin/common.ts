@@ -1,0 +1,89 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { TSchema } from 'typebox';
+import type { DB } from '../../db/database.js';
+import type { AdminFailure, AdminResult } from '../../domain/admin/outcome.js';
+import type { Clock } from '../../domain/clock.js';
+import { checkShape } from '../../domain/declarations.js';
+
+export type AdminApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface AdminDependencies {
+  db: DB;
+  clock: Clock;
+  /** The timezone of an org created without one. */
+  defaultTimezone: string;
+}
+
+const statusOf = { invalid: 400, not_found: 404, conflict: 409 } as const;
+
+/** The JSON error envelope, one error per problem, so a client sees every named field at once. */
+export function sendProblems(reply: FastifyReply, status: 400 | 404 | 409, problems: string[]): FastifyReply {
+  return reply.code(status).send({
+    errors: problems.map((message) => ({ status: false, code: status, message })),
+    warnings: [],
+  });
+}
+
+export function sendFailure(reply: FastifyReply, failure: AdminFailure): FastifyReply {
+  return sendProblems(reply, statusOf[failure.kind], failure.problems);
+}
+
+/** Sends the value of a use case, or its failure as the error envelope. */
+export function answer<T>(reply: FastifyReply, result: AdminResult<T>): T | FastifyReply {
+  return result.ok ? result.value : sendFailure(reply, result.failure);
+}
+
+export function notFound(reply: FastifyReply, what: string): FastifyReply {
+  return sendProblems(reply, 404, [`No ${what}`]);
+}
+
+/**
+ * Routes attach Ajv's verdict instead of failing on it (see index.ts), and this preHandler
+ * re-checks the part with TypeBox to name every problem by its path (`customers[2].email: …`),
+ * in the same words the config file's errors use.
+ */
+export async function rejectInvalidRequest(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  const error = request.validationError as (Error & { validationContext?: string }) | undefined;
+  if (!error) {
+    const nul = [...nulPaths(request.params, '', []), ...nulPaths(request.body, '', [])];
+    if (nul.length === 0) return undefined;
+    return sendProblems(reply, 400, nul.map((path) => `${path}: must not contain the NUL character (U+0000)`));
+  }
+  const context = error.validationContext ?? 'body';
+  const parts: Record<string, unknown> = { body: request.body, params: request.params, querystring: request.query };
+  const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[context] as TSchema | undefined;
+  const problems = schema ? checkShape(schema, parts[context]) : [];
+  const named = problems.map((problem) => problem.replace(/^\(root\)/, context));
+  return sendProblems(reply, 400, named.length > 0 ? named : [`${context}: ${error.message}`]);
+}
+
+/** PostgreSQL text and jsonb cannot hold U+0000: such a value is the client's mistake, not a 500. */
+function nulPaths(value: unknown, path: string, found: string[]): string[] {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) found.push(path || '(root)');
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => nulPaths(item, `${path}[${i}]`, found));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      const at = path ? `${path}.${key}` : key;
+      if (key.includes('\u0000')) found.push(at);
+      else nulPaths(item, at, found);
+    }
+  }
+  return found;
+}

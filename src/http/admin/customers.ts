@@ -1,0 +1,45 @@
+import { Type } from 'typebox';
+import { describeCustomer } from '../../domain/admin/views.js';
+import { upsertCustomers } from '../../domain/configuration.js';
+import { answer, notFound, type AdminApp, type AdminDependencies } from './common.js';
+import { adminDocs, CustomerIdentifiers, CustomerParams, CustomersBody, CustomerView, errorResponses, OrgParams } from './schemas.js';
+
+export function customerRoutes(app: AdminApp, { db, clock }: AdminDependencies): void {
+  app.post(
+    '/orgs/:orgId/customers',
+    {
+      schema: {
+        ...adminDocs,
+        summary: 'Bulk upsert of 1 to 1000 customers by any of their identifiers',
+        description:
+          'Each entry is matched by the identifiers it gives (id, mobile, email, externalId): no match creates a ' +
+          'customer, one match updates the identifiers given and adds enrolments. Entries apply in order, each ' +
+          'seeing the ones before it. All or nothing: any problem answers 400 naming every entry at fault.',
+        params: OrgParams,
+        body: CustomersBody,
+        response: { 200: Type.Object({ customers: Type.Array(CustomerIdentifiers) }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const result = await upsertCustomers(db, Number(request.params.orgId), request.body.customers, clock);
+      return answer(reply, result.ok ? { ok: true, value: { customers: result.value } } : result);
+    },
+  );
+
+  app.get(
+    '/orgs/:orgId/customers/:customerId',
+    {
+      schema: {
+        ...adminDocs,
+        summary: 'A customer with its loyalty program enrolments',
+        params: CustomerParams,
+        response: { 200: CustomerView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { orgId, customerId } = request.params;
+      const customer = await describeCustomer(db, Number(orgId), Number(customerId));
+      return customer ?? notFound(reply, `customer ${customerId} in org ${orgId}`);
+    },
+  );
+}

@@ -1,0 +1,39 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { DB } from '../../db/database.js';
+import type { Clock } from '../../domain/clock.js';
+import { requireAdminToken } from './auth.js';
+import { rejectInvalidRequest } from './common.js';
+import { customerRoutes } from './customers.js';
+import { orgRoutes } from './orgs.js';
+import { partnerProgramRoutes } from './programs.js';
+import { tillRoutes } from './tills.js';
+
+export interface AdminRoutesOptions {
+  token: string;
+  db: DB;
+  clock: Clock;
+  /** The timezone of an org created through the API without one; UTC unless given. */
+  defaultTimezone?: string;
+}
+
+/**
+ * `/admin/v1`: configuration of orgs, programs, tills and customers, behind the ADMIN_TOKEN.
+ * Encapsulated (not wrapped in fastify-plugin), so its hooks touch only its own routes.
+ */
+export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (instance, opts) => {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const dependencies = { db: opts.db, clock: opts.clock, defaultTimezone: opts.defaultTimezone ?? 'UTC' };
+
+  app.addHook('onRequest', requireAdminToken(opts.token));
+  // Ajv's first error alone names a field poorly; rejectInvalidRequest reports every problem by path.
+  app.addHook('onRoute', (route) => {
+    route.attachValidation = true;
+  });
+  app.addHook('preHandler', rejectInvalidRequest);
+
+  orgRoutes(app, dependencies);
+  partnerProgramRoutes(app, dependencies);
+  tillRoutes(app, dependencies);
+  customerRoutes(app, dependencies);
+};

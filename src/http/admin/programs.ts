@@ -1,0 +1,44 @@
+import { Type } from 'typebox';
+import { describePartnerPrograms } from '../../domain/admin/views.js';
+import { putPartnerProgram } from '../../domain/configuration.js';
+import { answer, notFound, type AdminApp, type AdminDependencies } from './common.js';
+import { adminDocs, errorResponses, OrgParams, PartnerProgramBody, PartnerProgramParams, PartnerProgramView } from './schemas.js';
+
+export function partnerProgramRoutes(app: AdminApp, { db }: AdminDependencies): void {
+  app.get(
+    '/orgs/:orgId/partnerPrograms',
+    {
+      schema: {
+        ...adminDocs,
+        summary: "List the org's partner programs",
+        params: OrgParams,
+        response: { 200: Type.Object({ partnerPrograms: Type.Array(PartnerProgramView) }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const partnerPrograms = await describePartnerPrograms(db, Number(request.params.orgId));
+      return partnerPrograms ? { partnerPrograms } : notFound(reply, `org ${request.params.orgId}`);
+    },
+  );
+
+  app.put(
+    '/orgs/:orgId/partnerPrograms/:name',
+    {
+      schema: {
+        ...adminDocs,
+        summary: 'Create or update a partner program, found by name case-insensitively',
+        description:
+          'Fields left out keep their stored value (defaults on create: active true, no expiry, no backup); ' +
+          '`expiryDate: null` and `backupProgram: null` clear them; `tiers` replaces the tier list. ' +
+          'The type of an existing program cannot change (409), nor can a tier that memberships hold be removed or renamed (409).',
+        params: PartnerProgramParams,
+        body: PartnerProgramBody,
+        response: { 200: PartnerProgramView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { orgId, name } = request.params;
+      return answer(reply, await putPartnerProgram(db, Number(orgId), name, request.body));
+    },
+  );
+}

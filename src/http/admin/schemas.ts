@@ -1,0 +1,120 @@
+import { Type, type TSchema } from 'typebox';
+import {
+  CustomerDeclarationSchema,
+  CycleSchema,
+  LoyaltyProgramDeclarationSchema,
+  OrgDeclarationSchema,
+  PartnerProgramDeclarationSchema,
+  TillDeclarationSchema,
+} from '../../domain/declarations.js';
+
+/** Admin bodies reuse the config file's schemas, so the file and the API accept the same values. */
+
+/** Every admin route is documented under one tag and needs the admin token. */
+export const adminDocs = { tags: ['admin'], security: [{ adminToken: [] }] };
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Envelope = { $ref: 'ErrorEnvelope#' } as const;
+export const errorResponses = { 400: Envelope, 401: Envelope, 404: Envelope, 409: Envelope };
+
+// Path ids stay strings (Ajv does not coerce): at most 15 digits, so every one is a safe JS integer.
+const PathId = Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'A positive integer' });
+export const OrgParams = Type.Object({ orgId: PathId });
+export const LoyaltyProgramParams = Type.Object({ orgId: PathId, loyaltyProgramId: PathId });
+export const PartnerProgramParams = Type.Object({ orgId: PathId, name: PartnerProgramDeclarationSchema.properties.name });
+export const TillParams = Type.Object({ orgId: PathId, username: TillDeclarationSchema.properties.username });
+export const CustomerParams = Type.Object({ orgId: PathId, customerId: PathId });
+
+const ConfigKey = Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' });
+
+export const OrgBody = Type.Object(
+  {
+    name: OrgDeclarationSchema.properties.name,
+    timezone: Type.Optional(Type.String({ minLength: 1, description: 'IANA name; left out: unchanged (the server TZ on create)' })),
+    configs: Type.Optional(
+      Type.Record(ConfigKey, Type.Unknown(), { additionalProperties: false, description: 'Merged into the stored configs' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigsPatchBody = Type.Record(ConfigKey, Type.Unknown(), {
+  additionalProperties: false,
+  minProperties: 1,
+  description: 'JSON merge patch: each key is set, a null removes it',
+});
+
+export const LoyaltyProgramBody = Type.Object(
+  {
+    name: LoyaltyProgramDeclarationSchema.properties.name,
+    oneSupplementaryProgramAtATime: LoyaltyProgramDeclarationSchema.properties.oneSupplementaryProgramAtATime,
+  },
+  { additionalProperties: false },
+);
+
+export const PartnerProgramBody = Type.Object(
+  {
+    ...PartnerProgramDeclarationSchema.properties,
+    name: Type.Optional(PartnerProgramDeclarationSchema.properties.name),
+    loyaltyProgramId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  },
+  { additionalProperties: false },
+);
+
+export const TillBody = Type.Object(
+  { password: TillDeclarationSchema.properties.password, accessGroups: TillDeclarationSchema.properties.accessGroups },
+  { additionalProperties: false },
+);
+
+export const CustomersBody = Type.Object(
+  { customers: Type.Array(CustomerDeclarationSchema, { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+);
+
+const Configs = Type.Record(Type.String(), Type.Unknown());
+
+export const OrgSummary = Type.Object({ id: Type.Integer(), name: Type.String(), timezone: Type.String(), configs: Configs });
+
+export const LoyaltyProgramView = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  oneSupplementaryProgramAtATime: Type.Boolean(),
+});
+
+export const PartnerProgramView = Type.Object({
+  id: Type.Integer(),
+  loyaltyProgramId: Type.Integer(),
+  name: Type.String(),
+  type: PartnerProgramDeclarationSchema.properties.type,
+  description: Nullable(Type.String()),
+  active: Type.Boolean(),
+  tiers: Type.Array(Type.String(), { description: 'Ordered: the first is tier 1' }),
+  membershipCycle: Nullable(CycleSchema),
+  expiryDate: Nullable(Type.String({ description: 'ISO-8601 in the org timezone' })),
+  backupProgram: Nullable(Type.String()),
+  expiryReminderDays: Type.Array(Type.Integer()),
+});
+
+export const TillView = Type.Object({ username: Type.String(), accessGroups: Type.Array(Type.String()) });
+
+export const OrgView = Type.Object({
+  ...OrgSummary.properties,
+  loyaltyPrograms: Type.Array(
+    Type.Object({ ...LoyaltyProgramView.properties, partnerPrograms: Type.Array(PartnerProgramView) }),
+  ),
+  tills: Type.Array(TillView, { description: 'Passwords are never shown' }),
+  customerCount: Type.Integer(),
+});
+
+export const CustomerIdentifiers = Type.Object({
+  id: Type.Integer(),
+  mobile: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  externalId: Nullable(Type.String()),
+});
+
+export const CustomerView = Type.Object({
+  ...CustomerIdentifiers.properties,
+  loyaltyProgramIds: Type.Array(Type.Integer()),
+  createdAt: Type.String({ description: 'ISO-8601 in the org timezone' }),
+});

@@ -1,0 +1,41 @@
+import { Type } from 'typebox';
+import { describeTills } from '../../domain/admin/views.js';
+import { putTill } from '../../domain/configuration.js';
+import { answer, notFound, type AdminApp, type AdminDependencies } from './common.js';
+import { adminDocs, errorResponses, OrgParams, TillBody, TillParams, TillView } from './schemas.js';
+
+export function tillRoutes(app: AdminApp, { db }: AdminDependencies): void {
+  app.get(
+    '/orgs/:orgId/tills',
+    {
+      schema: {
+        ...adminDocs,
+        summary: "List the org's tills (never their passwords)",
+        params: OrgParams,
+        response: { 200: Type.Object({ tills: Type.Array(TillView) }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const tills = await describeTills(db, Number(request.params.orgId));
+      return tills ? { tills } : notFound(reply, `org ${request.params.orgId}`);
+    },
+  );
+
+  app.put(
+    '/orgs/:orgId/tills/:username',
+    {
+      schema: {
+        ...adminDocs,
+        summary: 'Create or update a till (Basic credentials)',
+        description: 'Usernames are unique across the service: one that belongs to another org answers 409.',
+        params: TillParams,
+        body: TillBody,
+        response: { 200: TillView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { orgId, username } = request.params;
+      return answer(reply, await putTill(db, Number(orgId), username, request.body));
+    },
+  );
+}

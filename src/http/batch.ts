@@ -1,0 +1,42 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from './envelope.js';
+
+export const MAX_BATCH_CUSTOMERS = 50;
+
+/**
+ * Fastify checks only the envelope of a batch; each item is checked on its own by the use case
+ * so that one bad item cannot fail its neighbours (SPEC §3a). Returns the items, or undefined
+ * after answering the whole-request error.
+ */
+export function batchItems(request: FastifyRequest, reply: FastifyReply, field: string): unknown[] | undefined {
+  const body = request.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    sendError(reply, 400, 'Request body must be a JSON object');
+    return undefined;
+  }
+  const items = (body as Record<string, unknown>)[field];
+  if (items === undefined || items === null || (Array.isArray(items) && items.length === 0)) {
+    sendError(reply, 2002, `Required field is empty or null: ${field}`);
+    return undefined;
+  }
+  if (!Array.isArray(items)) {
+    sendError(reply, 400, `${field} must be an array`);
+    return undefined;
+  }
+  if (items.length > MAX_BATCH_CUSTOMERS) {
+    sendError(reply, 2008, `Batch limit exceeded: at most ${MAX_BATCH_CUSTOMERS} customers per request`);
+    return undefined;
+  }
+  return items;
+}
+
+/** Batch endpoints take JSON only; a POST without a JSON content type is 415 even with no body. */
+export async function requireJson(request: FastifyRequest, reply: FastifyReply) {
+  const type = request.headers['content-type'];
+  if (!type || !/^application\/json\s*(;|$)/i.test(type)) {
+    return sendError(reply, 415, 'Content-Type must be application/json');
+  }
+}
+
+/** Route-level validator: the body schema documents the entries, but only the envelope is enforced here. */
+export const envelopeOnlyValidator = () => () => true;

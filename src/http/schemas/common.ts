@@ -1,0 +1,42 @@
+import { Type } from 'typebox';
+
+/** Identifier values may be strings or integers; they are compared as strings (SPEC §3a). */
+const IdentifierValue = Type.Union([Type.String(), Type.Integer()]);
+
+export const CustomerIdentifiersSchema = Type.Object(
+  {
+    id: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]+$' })], {
+      description: "The service's customer id",
+    })),
+    mobile: Type.Optional(IdentifierValue),
+    email: Type.Optional(IdentifierValue),
+    externalId: Type.Optional(IdentifierValue),
+  },
+  { $id: 'CustomerIdentifiers', description: 'At least one identifier; all given must name the same customer.' },
+);
+
+export const CustomerEchoSchema = Type.Object(
+  {
+    id: Type.Optional(Type.Integer()),
+    mobile: Type.Optional(Type.String()),
+    email: Type.Optional(Type.String()),
+    externalId: Type.Optional(Type.String()),
+    status: Type.Ref('Status'),
+  },
+  {
+    $id: 'CustomerEcho',
+    description:
+      'When found: all four identifiers of the stored customer (an absent one as ""). When not found: the identifiers as sent, without id.',
+  },
+);
+
+export const WarningSchema = Type.Object(
+  {
+    status: Type.Boolean(),
+    code: Type.Integer(),
+    message: Type.String(),
+    customerIndex: Type.Integer({ description: 'Index of the customer item in the request, from 0' }),
+    partnerProgramName: Type.String(),
+  },
+  { $id: 'BatchWarning' },
+);

@@ -1,0 +1,157 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { basicHeader } from '../support/server.js';
+import { backend, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { runCli, startService, tempDir, type ServiceProcess } from '../support/process.js';
+
+// The service as a new user runs it: its own process, config/demo.yaml, the seed's examples.
+let service: ServiceProcess;
+let database: TestDatabase | undefined;
+let dataDir: string;
+let env: Record<string, string>;
+const demoTill = basicHeader('demo.till', 'demo-password');
+
+beforeAll(async () => {
+  dataDir = tempDir('pp-e2e-');
+  if (backend === 'postgres') {
+    database = await createTestDatabase();
+    await database.close();
+    env = { DATABASE_URL: database.url! };
+  } else {
+    env = { DATA_DIR: dataDir };
+  }
+  service = await startService({ ...env, CONFIG_FILE: 'config/demo.yaml' });
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await database?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function post(path: string, body: unknown) {
+  return fetch(service.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: demoTill },
+    body: JSON.stringify(body),
+  });
+}
+
+function isoDaysFromNow(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+describe('the quick start', () => {
+  it('serves health, readiness, the OpenAPI document and the docs page', async () => {
+    expect((await fetch(`${service.url}/health`)).status).toBe(200);
+    expect(await (await fetch(`${service.url}/ready`)).json()).toEqual({ status: 'ok' });
+    const openapi = (await (await fetch(`${service.url}/openapi.json`)).json()) as { openapi: string; paths: object };
+    expect(openapi.openapi).toBe('3.1.0');
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(['/v2/partnerProgram/linkCustomer', '/v2/customers/lookup', '/health', '/ready']),
+    );
+    const docs = await fetch(`${service.url}/docs/`);
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toContain('text/html');
+  });
+
+  it('answers the seed’s first example (dates moved into the future)', async () => {
+    const response = await post('/v2/partnerProgram/linkCustomer', {
+      linkCustomers: [
+        {
+          customer: { mobile: '919400000001' },
+          linkToPartnerPrograms: [
+            {
+              partnerProgramName: 'Goldstar',
+              customerPartnerReference: {
+                partnerMembershipId: '919400000001',
+                partnerTierName: 'Gold',
+                partnerTierExpiryDate: isoDaysFromNow(400),
+                membershipStartDate: isoDaysFromNow(30),
+              },
+            },
+          ],
+        },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(body).toEqual({
+      linkCustomers: [
+        {
+          customer: {
+            id: expect.any(Number),
+            mobile: '919400000001',
+            email: expect.any(String),
+            externalId: expect.any(String),
+            status: { status: true, code: 1000, message: 'Customer successfully retrieved' },
+          },
+          linkToPartnerPrograms: [
+            { partnerProgramName: 'Goldstar', partnerLinkStatus: { status: true, code: 200, message: 'Success' } },
+          ],
+        },
+      ],
+      warnings: [],
+    });
+  });
+
+  it('answers the seed’s second example, a relink, after a first link to SPP_1', async () => {
+    const first = await post('/v2/partnerProgram/linkCustomer', {
+      linkCustomers: [{ customer: { mobile: '917800048833' }, linkToPartnerPrograms: [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'SPP-917800048833' } }] }],
+    });
+    expect(first.status).toBe(200);
+    const view = (await (
+      await fetch(`${service.url}/v2/customers/lookup?identifierName=mobile&identifierValue=917800048833`, { headers: { authorization: demoTill } })
+    ).json()) as { linkedPartnerPrograms: Array<{ partnerProgramMembershipEndDate: string }> };
+    const end = new Date(view.linkedPartnerPrograms[0]!.partnerProgramMembershipEndDate);
+    const relinkStart = new Date(end.getTime() + 86_400_000).toISOString();
+    const relink = await post('/v2/partnerProgram/linkCustomer', {
+      linkCustomers: [{ customer: { mobile: '917800048833' }, linkToPartnerPrograms: [{ partnerProgramName: 'SPP_1', customerPartnerReference: { membershipStartDate: relinkStart } }] }],
+    });
+    expect(relink.status).toBe(200);
+    expect(((await relink.json()) as { linkCustomers: Array<{ linkToPartnerPrograms: Array<{ partnerLinkStatus: unknown }> }> }).linkCustomers[0]!.linkToPartnerPrograms[0]!.partnerLinkStatus).toEqual({ status: true, code: 200, message: 'Success' });
+  });
+});
+
+describe('the process', () => {
+  it('refuses a bad setting with a message that names it', async () => {
+    const run = runCli(['serve'], { ...env, PORT: 'eighty', TZ: 'Mars/Olympus' });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('PORT must be an integer');
+    expect(run.output()).toContain('TZ must be an IANA time zone');
+  });
+
+  if (backend === 'pglite') {
+    it('refuses a second process on the same DATA_DIR', async () => {
+      const run = runCli(['serve'], { ...env, PORT: '0' });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain('is in use by process');
+    });
+  } else {
+    it('runs a second instance on the same PostgreSQL, sharing its data', async () => {
+      const second = await startService({ ...env, CONFIG_FILE: 'config/demo.yaml' });
+      try {
+        const response = await fetch(`${second.url}/v2/customers/lookup?identifierName=mobile&identifierValue=919400000001`, {
+          headers: { authorization: demoTill },
+        });
+        const view = (await response.json()) as { linkedPartnerPrograms: Array<{ partnerProgramName: string }> };
+        expect(view.linkedPartnerPrograms.map((p) => p.partnerProgramName)).toContain('Goldstar');
+      } finally {
+        expect(await second.stop()).toBe(0);
+      }
+    });
+  }
+
+  it('finishes in-flight requests on SIGTERM, refuses new ones, then exits 0', async () => {
+    const second = await startService({ ...env, ...(backend === 'pglite' ? { DATA_DIR: tempDir('pp-e2e2-') } : {}), CONFIG_FILE: 'config/demo.yaml' });
+    const inFlight = Array.from({ length: 10 }, () =>
+      fetch(`${second.url}/v2/customers/lookup?identifierName=mobile&identifierValue=919400000001`, { headers: { authorization: demoTill } }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const exit = second.stop();
+    const statuses = await Promise.all(inFlight.map((p) => p.then((r) => r.status, () => 'refused')));
+    expect(await exit).toBe(0);
+    for (const status of statuses) expect([200, 503, 'refused']).toContain(status);
+    expect(statuses).toContain(200);
+  });
+});

@@ -1,0 +1,104 @@
+import pino from 'pino';
+import { Temporal } from 'temporal-polyfill';
+import type { App } from '../../src/http/app-instance.js';
+import { buildApp } from '../../src/app.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import { applyDeclarations } from '../../src/domain/configuration.js';
+import { checkDeclarations, type Declarations } from '../../src/domain/declarations.js';
+import { tillSecretOf } from '../../src/domain/credentials.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef-0123456789';
+
+export interface TestServer {
+  url: string;
+  app: App;
+  database: TestDatabase;
+  clock: ManualClock;
+  /** Real HTTP to the listening server. `auth` is a till [username, password] pair. */
+  request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  auth?: [string, string] | null;
+  admin?: boolean;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  text: string;
+}
+
+export function basicHeader(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${tillSecretOf(password)}`).toString('base64')}`;
+}
+
+export interface TestServerOptions {
+  declarations?: Declarations;
+  now?: string;
+  lockTimeoutMs?: number;
+  bodyLimitBytes?: number;
+  defaultAuth?: [string, string];
+}
+
+/** Starts the whole app on an ephemeral port over a fresh database of the backend under test. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const database = await createTestDatabase();
+  const clock = new ManualClock(Temporal.Instant.from(options.now ?? '2026-06-15T06:30:00Z'));
+  if (options.declarations) {
+    await applyDeclarations(database.db, checkDeclarations(options.declarations), { defaultTimezone: 'UTC', clock });
+  }
+  const app = await buildApp({
+    config: {
+      bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
+      adminToken: TEST_ADMIN_TOKEN,
+      lockTimeoutMs: options.lockTimeoutMs ?? 5000,
+      timezone: 'UTC',
+    },
+    db: database.db,
+    clock,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const defaultAuth = options.defaultAuth;
+
+  return {
+    url: address,
+    app,
+    database,
+    clock,
+    async request(method, path, { body, rawBody, headers = {}, auth, admin } = {}) {
+      const allHeaders: Record<string, string> = { ...headers };
+      const credentials = auth === undefined ? defaultAuth : auth;
+      if (admin) allHeaders.authorization = `Bearer ${TEST_ADMIN_TOKEN}`;
+      else if (credentials && allHeaders.authorization === undefined) {
+        allHeaders.authorization = basicHeader(...credentials);
+      }
+      let payload: string | undefined = rawBody;
+      if (body !== undefined) {
+        payload = JSON.stringify(body);
+        allHeaders['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(address + path, { method, headers: allHeaders, body: payload });
+      const text = await response.text();
+      let parsed: unknown = undefined;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.status, headers: response.headers, body: parsed, text };
+    },
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
+}

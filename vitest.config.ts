@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Unit tests run once. Everything that touches storage (test/api, test/e2e) runs twice, unchanged:
+ * on embedded PGlite and on the PostgreSQL server of DATABASE_URL. Each test file makes and
+ * drops its own database, so runs never collide.
+ */
+const storage = ['test/api/**/*.test.ts', 'test/e2e/**/*.test.ts'];
+
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'pglite', include: storage, env: { TEST_BACKEND: 'pglite' } } },
+      { extends: true, test: { name: 'postgres', include: storage, env: { TEST_BACKEND: 'postgres' } } },
+    ],
+  },
+});
