@@ -1,0 +1,200 @@
+import type { Temporal } from 'temporal-polyfill';
+import type { DB } from '../../db/database.js';
+import {
+  findMembershipsOfCustomers,
+  lockCustomers,
+  saveMembershipChanges,
+} from '../../db/repositories/memberships.repository.js';
+import { findProgramsByNames } from '../../db/repositories/programs.repository.js';
+import type { Caller, OrgContext } from '../caller.js';
+import type { Clock } from '../clock.js';
+import { customerEcho, identifiersOf, indexCustomers, resolveCustomer, type ParsedCustomer, type StoredCustomer } from '../customers.js';
+import { CustomersBusyError } from '../errors.js';
+import { membershipKey, type Activity, type Membership, type PartnerProgram } from '../model.js';
+import { batchHttpStatus, customerStatus, entryOutcomes, type EntryOutcome } from '../outcomes.js';
+import { advanceMembership } from '../timeline.js';
+
+export interface BatchDependencies {
+  db: DB;
+  clock: Clock;
+  lockTimeoutMs: number;
+}
+
+/** One program entry of any batch endpoint, checked for shape only. */
+export interface BatchEntry {
+  /** The name as sent, echoed in the response ("" when it was not a string). */
+  echoName: string;
+  /** Lower-cased-before-lookup program name; "" when `failure` is set. */
+  name: string;
+  /** A shape failure that decides the entry before any rule runs. */
+  failure?: EntryOutcome;
+}
+
+export interface BatchItem<E extends BatchEntry> {
+  customer: ParsedCustomer;
+  entries: E[];
+}
+
+export interface Warning {
+  status: false;
+  code: number;
+  message: string;
+  customerIndex: number;
+  partnerProgramName: string;
+}
+
+/** What an entry's rules see and may change: the batch's working state, as of `now`. */
+export interface EntryContext {
+  now: Temporal.Instant;
+  org: OrgContext;
+  customer: StoredCustomer;
+  customerIndex: number;
+  program(name: string): PartnerProgram | undefined;
+  membership(programId: number): Membership | undefined;
+  /** Every membership of this customer, as it stands after the entries before this one. */
+  memberships(): Membership[];
+  save(membership: Membership, activities: Activity[]): void;
+  warn(warning: Omit<Warning, 'status' | 'customerIndex'>): void;
+}
+
+export type Decide<E extends BatchEntry> = (entry: E, context: EntryContext) => EntryOutcome;
+
+export interface BatchOutcome<E extends BatchEntry> {
+  httpStatus: 200 | 201 | 400 | 500;
+  items: Array<{ customer: Record<string, unknown>; entries: Array<{ entry: E; status: { status: boolean; code: number; message: string } }> }>;
+  warnings: Warning[];
+  /** Set when the service itself failed (every entry answered 2001); for the log. */
+  fault?: unknown;
+}
+
+/**
+ * Runs a batch of membership changes (link, update, delink) set-based: the named programs are
+ * read once; in one transaction the batch's customers are locked and read in one statement,
+ * their memberships in another, whatever fell due is brought up to now, every entry is decided
+ * in memory in request order (a later entry sees what an earlier one did, SPEC §4), and all
+ * changes are written in one statement. A fault leaves nothing half-written.
+ */
+export async function runMembershipBatch<E extends BatchEntry>(
+  deps: BatchDependencies,
+  caller: Caller,
+  items: ReadonlyArray<BatchItem<E>>,
+  decide: Decide<E>,
+): Promise<BatchOutcome<E>> {
+  const names = new Set<string>();
+  for (const item of items) {
+    for (const e of item.entries) if (!e.failure && !e.name.includes('\u0000')) names.add(e.name.toLowerCase());
+  }
+  const queries = items.flatMap((i) => (i.customer.ok && !i.customer.unmatchable ? [i.customer.query] : []));
+  try {
+    const programs = await findProgramsByNames(deps.db, caller.org.id, [...names]);
+    const programsByName = new Map(programs.map((p) => [p.name.toLowerCase(), p]));
+    return await deps.db.transaction().execute(async (trx) => {
+      const now = deps.clock.now();
+      const customers = await lockCustomers(trx, caller.org.id, identifiersOf(queries), deps.lockTimeoutMs);
+      const stored = await findMembershipsOfCustomers(trx, caller.org.id, customers.map((c) => c.id));
+      const state = new WorkingState(stored, now, caller.org.timezone);
+      const outcome = decideAll(items, { now, org: caller.org, programsByName, customers, state }, decide);
+      await saveMembershipChanges(trx, caller.org.id, now, state.changed(), state.activities);
+      return outcome;
+    });
+  } catch (error) {
+    const failure: EntryOutcome = error instanceof CustomersBusyError ? 'CUSTOMER_BUSY' : 'INTERNAL_ERROR';
+    const status = { status: false, code: entryOutcomes[failure].code, message: entryOutcomes[failure].message };
+    return {
+      httpStatus: failure === 'CUSTOMER_BUSY' ? 400 : 500,
+      items: items.map((item) => ({ customer: { ...item.customer.echo, status }, entries: item.entries.map((entry) => ({ entry, status })) })),
+      warnings: [],
+      fault: failure === 'INTERNAL_ERROR' ? error : undefined,
+    };
+  }
+}
+
+/** The memberships of the batch's customers, changed in place as entries are decided. */
+class WorkingState {
+  private readonly byCustomer = new Map<number, Map<number, Membership>>();
+  private readonly changedKeys = new Map<string, Membership>();
+  readonly activities: Activity[] = [];
+
+  constructor(stored: Membership[], now: Temporal.Instant, timeZone: string) {
+    for (const membership of stored) {
+      // Whatever fell due before this request (a scheduled start, an end, a pending relink) happens first.
+      const advanced = advanceMembership(membership, now, timeZone);
+      if (advanced.activities.length > 0) this.save(advanced.membership, advanced.activities);
+      else this.put(membership);
+    }
+  }
+
+  get(customerId: number, programId: number): Membership | undefined {
+    return this.byCustomer.get(customerId)?.get(programId);
+  }
+
+  ofCustomer(customerId: number): Membership[] {
+    return [...(this.byCustomer.get(customerId)?.values() ?? [])];
+  }
+
+  save(membership: Membership, activities: Activity[]): void {
+    this.put(membership);
+    this.changedKeys.set(membershipKey(membership.customerId, membership.programId), membership);
+    this.activities.push(...activities);
+  }
+
+  changed(): Membership[] {
+    return [...this.changedKeys.values()];
+  }
+
+  private put(membership: Membership): void {
+    let programs = this.byCustomer.get(membership.customerId);
+    if (!programs) this.byCustomer.set(membership.customerId, (programs = new Map()));
+    programs.set(membership.programId, membership);
+  }
+}
+
+function decideAll<E extends BatchEntry>(
+  items: ReadonlyArray<BatchItem<E>>,
+  scope: {
+    now: Temporal.Instant;
+    org: OrgContext;
+    programsByName: Map<string, PartnerProgram>;
+    customers: StoredCustomer[];
+    state: WorkingState;
+  },
+  decide: Decide<E>,
+): BatchOutcome<E> {
+  const index = indexCustomers(scope.customers);
+  const outcome: BatchOutcome<E> = { httpStatus: 200, items: [], warnings: [] };
+  const succeeded: boolean[] = [];
+  items.forEach((item, customerIndex) => {
+    const parsed = item.customer;
+    const resolution = parsed.ok ? resolveCustomer(parsed, index) : ({ ok: false, outcome: parsed.outcome } as const);
+    if (!resolution.ok) {
+      const status = customerStatus(resolution.outcome);
+      outcome.items.push({
+        customer: { ...parsed.echo, status },
+        entries: item.entries.map((entry) => ({ entry, status: { status: false, code: status.code, message: status.message } })),
+      });
+      succeeded.push(...(item.entries.length > 0 ? item.entries.map(() => false) : [false]));
+      return;
+    }
+    const customer = resolution.customer;
+    const context: EntryContext = {
+      now: scope.now,
+      org: scope.org,
+      customer,
+      customerIndex,
+      program: (name) => scope.programsByName.get(name.toLowerCase()),
+      membership: (programId) => scope.state.get(customer.id, programId),
+      memberships: () => scope.state.ofCustomer(customer.id),
+      save: (membership, activities) => scope.state.save(membership, activities),
+      warn: (warning) => outcome.warnings.push({ status: false, ...warning, customerIndex }),
+    };
+    const entries = item.entries.map((entry) => {
+      const result = entry.failure ?? decide(entry, context);
+      succeeded.push(result === 'SUCCESS');
+      const { code, message } = entryOutcomes[result];
+      return { entry, status: { status: result === 'SUCCESS', code, message } };
+    });
+    outcome.items.push({ customer: { ...customerEcho(customer), status: customerStatus('FOUND') }, entries });
+  });
+  outcome.httpStatus = batchHttpStatus(succeeded, false);
+  return outcome;
+}
