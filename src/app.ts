@@ -6,26 +6,32 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import type { DB } from './db/database.js';
 import type { Clock } from './domain/clock.js';
+import type { SandboxClock } from './domain/sandbox-clock.js';
 import type { App } from './http/app-instance.js';
 import { registerAuthentication } from './http/auth.js';
 import { ErrorEnvelopeSchema, sendError, StatusSchema } from './http/envelope.js';
 import { registerErrorHandling } from './http/errors.js';
 import { adminRoutes } from './http/admin/index.js';
 import { healthRoutes } from './http/routes/health.js';
+import { delinkRoutes } from './http/routes/delink.js';
 import { linkRoutes } from './http/routes/link.js';
 import { lookupRoutes } from './http/routes/lookup.js';
+import { historyRoutes } from './http/routes/history.js';
+import { updateRoutes } from './http/routes/update.js';
 
 export interface AppDependencies {
   config: Pick<Config, 'bodyLimitBytes' | 'adminToken' | 'lockTimeoutMs' | 'timezone'>;
   db: DB;
   clock: Clock;
   logger: FastifyBaseLogger;
+  /** Present when ALLOW_CLOCK_OVERRIDE=true: the clock `/admin/v1/clock` may move. */
+  sandbox?: SandboxClock;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds the HTTP application; never listens (server.ts owns the process). */
-export async function buildApp({ config, db, clock, logger }: AppDependencies): Promise<App> {
+export async function buildApp({ config, db, clock, logger, sandbox }: AppDependencies): Promise<App> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.bodyLimitBytes,
@@ -88,13 +94,16 @@ export async function buildApp({ config, db, clock, logger }: AppDependencies): 
 
   healthRoutes(app, db);
   linkRoutes(app, { db, clock, lockTimeoutMs: config.lockTimeoutMs });
+  for (const routes of [updateRoutes, delinkRoutes]) routes(app, { db, clock, lockTimeoutMs: config.lockTimeoutMs });
   lookupRoutes(app, { db, clock });
+  historyRoutes(app, { db, clock });
   if (config.adminToken) await app.register(adminRoutes, {
       prefix: '/admin/v1',
       token: config.adminToken,
       db,
       clock,
       defaultTimezone: config.timezone,
+      sandbox,
     });
 
   return app;

@@ -18,6 +18,9 @@ export interface Config {
   bodyLimitBytes: number;
   lockTimeoutMs: number;
   role: Role;
+  allowClockOverride: boolean;
+  schedulerIntervalMs: number;
+  schedulerBatchSize: number;
 }
 
 export class ConfigError extends Error {
@@ -56,6 +59,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     return raw as T;
   };
 
+  const flag = (name: string) => {
+    const raw = value(name);
+    if (raw === undefined || raw === 'false' || raw === '0') return false;
+    if (raw === 'true' || raw === '1') return true;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return false;
+  };
+
   const timezone = value('TZ') ?? 'UTC';
   if (!isValidTimeZone(timezone)) problems.push(`TZ must be an IANA time zone such as UTC or Asia/Kolkata (got "${timezone}")`);
 
@@ -81,6 +92,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     lockTimeoutMs: integer('LOCK_TIMEOUT_MS', 5000, 10, 600_000),
     role: oneOf('ROLE', ['api', 'worker', 'all'] as const, 'all'),
+    allowClockOverride: flag('ALLOW_CLOCK_OVERRIDE'),
+    schedulerIntervalMs: integer('SCHEDULER_INTERVAL_MS', 1000, 50, 3_600_000),
+    schedulerBatchSize: integer('SCHEDULER_BATCH_SIZE', 1000, 1, 100_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -1,13 +1,15 @@
 import closeWithGrace from 'close-with-grace';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
-import type { App } from './http/app-instance.js';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { applyDeclarations } from './domain/configuration.js';
 import { readDeclarationsFile } from './domain/declarations.js';
+import { SandboxClock } from './domain/sandbox-clock.js';
+import type { App } from './http/app-instance.js';
+import { Scheduler } from './jobs/scheduler.js';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({ level: config.logLevel, base: { service: 'partner-programs' } });
@@ -28,46 +30,86 @@ export async function openConfiguredDatabase(config: Config, logger: Logger): Pr
 }
 
 export interface RunningServer {
-  app: App;
+  app: App | undefined;
+  scheduler: Scheduler | undefined;
   database: DatabaseHandle;
-  address: string;
+  logger: Logger;
+  /** The HTTP address, when this process serves the API. */
+  address: string | undefined;
   close(): Promise<void>;
 }
 
-/** The process: config → logger → database (migrated) → declarations → app → listen. */
-export async function startServer(config: Config, clock: Clock = systemClock): Promise<RunningServer> {
+const CLOCK_POLL_MS = 500;
+
+/**
+ * The process: config → logger → database (migrated) → declarations → scheduler and/or API.
+ * ROLE decides what runs: `api` serves HTTP, `worker` runs the scheduler, `all` (default) both.
+ * A worker catches up on everything that fell due before the API starts listening.
+ */
+export async function startServer(config: Config, realClock: Clock = systemClock): Promise<RunningServer> {
   const logger = createLogger(config);
-  const declarations = await readDeclarationsFile(config.configFile);
+  const serves = config.role !== 'worker';
+  const declarations = serves ? await readDeclarationsFile(config.configFile) : undefined;
   const database = await openConfiguredDatabase(config, logger);
   let app: App | undefined;
+  let scheduler: Scheduler | undefined;
+  const sandbox = config.allowClockOverride ? new SandboxClock(database.db, realClock) : undefined;
   try {
-    await applyDeclarations(database.db, declarations, { defaultTimezone: config.timezone, clock });
-    logger.info({ file: config.configFile, orgs: declarations.orgs.length }, 'configuration applied');
-    app = await buildApp({ config, db: database.db, clock, logger });
-    const address = await app.listen({ port: config.port, host: config.host });
-    const running = app;
+    if (sandbox) {
+      await sandbox.follow(CLOCK_POLL_MS);
+      logger.warn('ALLOW_CLOCK_OVERRIDE is on: /admin/v1/clock can move the service time');
+    }
+    const clock = sandbox ?? realClock;
+    if (declarations) {
+      await applyDeclarations(database.db, declarations, { defaultTimezone: config.timezone, clock });
+      logger.info({ file: config.configFile, orgs: declarations.orgs.length }, 'configuration applied');
+    }
+    if (config.role !== 'api') {
+      scheduler = new Scheduler({
+        db: database.db,
+        clock,
+        batchSize: config.schedulerBatchSize,
+        intervalMs: config.schedulerIntervalMs,
+        logger,
+      });
+      const caughtUp = await scheduler.runOnce();
+      logger.info({ caughtUp }, 'scheduler caught up');
+      sandbox?.onMove(() => scheduler?.wake());
+      scheduler.start();
+    }
+    let address: string | undefined;
+    if (serves) {
+      app = await buildApp({ config, db: database.db, clock, logger, sandbox });
+      address = await app.listen({ port: config.port, host: config.host });
+    }
+    const running = { app, scheduler };
     return {
-      app: running,
+      ...running,
       database,
+      logger,
       address,
       close: async () => {
-        await running.close();
+        await running.app?.close();
+        await running.scheduler?.stop();
+        sandbox?.stop();
         await database.close();
       },
     };
   } catch (error) {
     await app?.close();
+    await scheduler?.stop();
+    sandbox?.stop();
     await database.close();
     throw error;
   }
 }
 
-/** Runs until SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close the pool. */
+/** Runs until SIGTERM/SIGINT: stop accepting, let in-flight requests and sweeps finish, close the pool. */
 export async function serve(config: Config): Promise<void> {
   const server = await startServer(config);
-  closeWithGrace({ delay: 10_000, logger: server.app.log }, async ({ signal, err }) => {
-    if (err) server.app.log.error({ err }, 'shutting down after an error');
-    else server.app.log.info({ signal }, 'shutting down');
+  closeWithGrace({ delay: 10_000, logger: server.logger }, async ({ signal, err }) => {
+    if (err) server.logger.error({ err }, 'shutting down after an error');
+    else server.logger.info({ signal }, 'shutting down');
     await server.close();
   });
 }

@@ -89,6 +89,19 @@ export interface MembershipActivitiesTable {
   details: ColumnType<Record<string, unknown>, string | undefined, string>;
 }
 
+export interface SandboxClockTable {
+  id: Generated<boolean>;
+  offset_ms: number;
+  updated_at: Timestamp;
+}
+
+export interface MembershipRemindersTable {
+  membership_id: number;
+  period_end: Timestamp;
+  days_before: number;
+  recorded_at: Timestamp;
+}
+
 export interface Database {
   orgs: OrgsTable;
   loyalty_programs: LoyaltyProgramsTable;
@@ -99,4 +112,6 @@ export interface Database {
   customer_enrolments: CustomerEnrolmentsTable;
   memberships: MembershipsTable;
   membership_activities: MembershipActivitiesTable;
+  sandbox_clock: SandboxClockTable;
+  membership_reminders: MembershipRemindersTable;
 }

@@ -42,6 +42,7 @@ export interface PartnerProgram {
 /** One customer x partner program row; SUPPLEMENTARY rows carry a period and maybe a pending relink. */
 export interface Membership {
   id: number | undefined;
+  orgId: number;
   customerId: number;
   programId: number;
   programType: ProgramType;

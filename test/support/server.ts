@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { applyDeclarations } from '../../src/domain/configuration.js';
 import { checkDeclarations, type Declarations } from '../../src/domain/declarations.js';
 import { tillSecretOf } from '../../src/domain/credentials.js';
+import { runDueWork, type SweepReport } from '../../src/jobs/sweeps.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef-0123456789';
@@ -15,6 +16,8 @@ export interface TestServer {
   app: App;
   database: TestDatabase;
   clock: ManualClock;
+  /** One round of every scheduler sweep at the test clock's now. */
+  runJobs(batchSize?: number): Promise<SweepReport>;
   /** Real HTTP to the listening server. `auth` is a till [username, password] pair. */
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
   close(): Promise<void>;
@@ -96,6 +99,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       }
       return { status: response.status, headers: response.headers, body: parsed, text };
     },
+    runJobs: (batchSize = 1000) => runDueWork({ db: database.db, clock, batchSize }),
     async close() {
       await app.close();
       await database.drop();

@@ -6,6 +6,7 @@ import { advanceMembership } from '../../src/domain/timeline.js';
 const at = (iso: string) => Temporal.Instant.from(iso);
 const base: Membership = {
   id: 1,
+  orgId: 1,
   customerId: 7,
   programId: 3,
   programType: 'SUPPLEMENTARY',

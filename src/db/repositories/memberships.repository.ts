@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Temporal } from 'temporal-polyfill';
 import type { StoredCustomer } from '../../domain/customers.js';
 import { fromDate } from '../../domain/dates.js';
@@ -6,7 +6,7 @@ import { CustomersBusyError } from '../../domain/errors.js';
 import type { Activity, Membership } from '../../domain/model.js';
 import type { DB } from '../database.js';
 import { DEADLOCK_DETECTED, LOCK_NOT_AVAILABLE, sqlState } from '../errors.js';
-import type { Database } from '../schema.js';
+import type { Database, MembershipsTable } from '../schema.js';
 
 export interface IdentifierSets {
   ids: number[];
@@ -77,8 +77,14 @@ export async function findMembershipsOfCustomers(
     .where('m.org_id', '=', orgId)
     .where('m.customer_id', 'in', customerIds)
     .execute();
-  return rows.map((r) => ({
+  return rows.map(toMembership);
+}
+
+/** A membership row joined with its program's loyalty program id and cycle. */
+export function toMembership(r: MembershipRow): Membership {
+  return {
     id: r.id,
+    orgId: r.org_id,
     customerId: r.customer_id,
     programId: r.partner_program_id,
     programType: r.program_type,
@@ -91,21 +97,26 @@ export async function findMembershipsOfCustomers(
     start: instantOrNull(r.start_at),
     end: instantOrNull(r.end_at),
     pendingRelinkStart: instantOrNull(r.pending_relink_start_at),
-  }));
+  };
 }
+
+export type MembershipRow = Selectable<MembershipsTable> & {
+  loyalty_program_id: number;
+  cycle_unit: 'DAYS' | 'MONTHS' | null;
+  cycle_value: number | null;
+};
 
 function instantOrNull(date: Date | null): Temporal.Instant | null {
   return date ? fromDate(date) : null;
 }
 
 /**
- * Writes the final state of changed memberships and their activities in one statement: an
+ * Writes the final state of changed memberships (of any orgs) and their activities in one statement: an
  * upsert keyed by (customer, program) feeding the activity insert, so a new membership's id
  * reaches its activities without another round trip. Activities keep the order given.
  */
 export async function saveMembershipChanges(
   trx: Transaction<Database>,
-  orgId: number,
   now: Temporal.Instant,
   memberships: readonly Membership[],
   activities: readonly Activity[],
@@ -113,6 +124,7 @@ export async function saveMembershipChanges(
   if (memberships.length === 0 && activities.length === 0) return;
   const rows = JSON.stringify(
     memberships.map((m) => ({
+      org_id: m.orgId,
       customer_id: m.customerId,
       partner_program_id: m.programId,
       program_type: m.programType,
@@ -140,13 +152,13 @@ export async function saveMembershipChanges(
   await sql`
     with input as (
       select * from jsonb_to_recordset(${rows}::jsonb) as r(
-        customer_id bigint, partner_program_id bigint, program_type text, partner_membership_id text,
+        org_id bigint, customer_id bigint, partner_program_id bigint, program_type text, partner_membership_id text,
         state text, tier_number integer, tier_expiry_at timestamptz, start_at timestamptz,
         end_at timestamptz, pending_relink_start_at timestamptz)
     ), saved as (
       insert into memberships (org_id, customer_id, partner_program_id, program_type, partner_membership_id,
         state, tier_number, tier_expiry_at, start_at, end_at, pending_relink_start_at, created_at, updated_at)
-      select ${orgId}, customer_id, partner_program_id, program_type, partner_membership_id, state,
+      select org_id, customer_id, partner_program_id, program_type, partner_membership_id, state,
         tier_number, tier_expiry_at, start_at, end_at, pending_relink_start_at, ${at}::timestamptz, ${at}::timestamptz
       from input
       on conflict (customer_id, partner_program_id) do update set
@@ -158,14 +170,14 @@ export async function saveMembershipChanges(
         end_at = excluded.end_at,
         pending_relink_start_at = excluded.pending_relink_start_at,
         updated_at = excluded.updated_at
-      returning id, customer_id, partner_program_id
+      returning id, org_id, customer_id, partner_program_id
     ), events as (
       select * from jsonb_to_recordset(${events}::jsonb) as a(
         ord integer, customer_id bigint, partner_program_id bigint, activity_type text,
         occurred_at timestamptz, source text, details jsonb)
     )
     insert into membership_activities (org_id, membership_id, activity_type, occurred_at, source, details)
-    select ${orgId}, saved.id, events.activity_type, events.occurred_at, events.source, events.details
+    select saved.org_id, saved.id, events.activity_type, events.occurred_at, events.source, events.details
     from events join saved using (customer_id, partner_program_id)
     order by events.ord`.execute(trx);
 }

@@ -94,7 +94,7 @@ export async function runMembershipBatch<E extends BatchEntry>(
       const stored = await findMembershipsOfCustomers(trx, caller.org.id, customers.map((c) => c.id));
       const state = new WorkingState(stored, now, caller.org.timezone);
       const outcome = decideAll(items, { now, org: caller.org, programsByName, customers, state }, decide);
-      await saveMembershipChanges(trx, caller.org.id, now, state.changed(), state.activities);
+      await saveMembershipChanges(trx, now, state.changed(), state.activities);
       return outcome;
     });
   } catch (error) {

@@ -67,6 +67,7 @@ export function decideLink(entry: LinkEntry, context: EntryContext): EntryOutcom
   const periodStart = start ?? now;
   const base = {
     id: current?.id,
+    orgId: org.id,
     customerId: customer.id,
     programId: program.id,
     programType: program.type,

@@ -32,7 +32,7 @@ export interface AdminDependencies {
 const statusOf = { invalid: 400, not_found: 404, conflict: 409 } as const;
 
 /** The JSON error envelope, one error per problem, so a client sees every named field at once. */
-export function sendProblems(reply: FastifyReply, status: 400 | 404 | 409, problems: string[]): FastifyReply {
+export function sendProblems(reply: FastifyReply, status: 400 | 403 | 404 | 409, problems: string[]): FastifyReply {
   return reply.code(status).send({
     errors: problems.map((message) => ({ status: false, code: status, message })),
     warnings: [],

@@ -2,7 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { DB } from '../../db/database.js';
 import type { Clock } from '../../domain/clock.js';
+import type { SandboxClock } from '../../domain/sandbox-clock.js';
 import { requireAdminToken } from './auth.js';
+import { clockRoutes } from './clock.js';
 import { rejectInvalidRequest } from './common.js';
 import { customerRoutes } from './customers.js';
 import { orgRoutes } from './orgs.js';
@@ -15,6 +17,8 @@ export interface AdminRoutesOptions {
   clock: Clock;
   /** The timezone of an org created through the API without one; UTC unless given. */
   defaultTimezone?: string;
+  /** Present when ALLOW_CLOCK_OVERRIDE=true: the clock the admin API may move. */
+  sandbox?: SandboxClock;
 }
 
 /**
@@ -36,4 +40,5 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (instan
   partnerProgramRoutes(app, dependencies);
   tillRoutes(app, dependencies);
   customerRoutes(app, dependencies);
+  clockRoutes(app, { clock: opts.clock, sandbox: opts.sandbox });
 };

@@ -15,7 +15,7 @@ export const adminDocs = { tags: ['admin'], security: [{ adminToken: [] }] };
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Envelope = { $ref: 'ErrorEnvelope#' } as const;
-export const errorResponses = { 400: Envelope, 401: Envelope, 404: Envelope, 409: Envelope };
+export const errorResponses = { 400: Envelope, 401: Envelope, 403: Envelope, 404: Envelope, 409: Envelope };
 
 // Path ids stay strings (Ajv does not coerce): at most 15 digits, so every one is a safe JS integer.
 const PathId = Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'A positive integer' });

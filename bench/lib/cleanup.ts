@@ -1,0 +1,28 @@
+/**
+ * Undo steps registered as resources are acquired, run once in reverse order: at the end of a
+ * normal run, after a failure, or on Ctrl-C. A failing step is reported and the rest still run,
+ * so a stuck server never leaves the bench database behind.
+ */
+export class Cleanup {
+  private readonly steps: Array<{ label: string; run: () => Promise<void> }> = [];
+  private running: Promise<void> | undefined;
+
+  add(label: string, run: () => Promise<void>): void {
+    this.steps.push({ label, run });
+  }
+
+  runAll(): Promise<void> {
+    this.running ??= this.runSteps();
+    return this.running;
+  }
+
+  private async runSteps(): Promise<void> {
+    for (const step of this.steps.reverse()) {
+      try {
+        await step.run();
+      } catch (error) {
+        console.error(`cleanup: ${step.label} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import autocannon from 'autocannon';
+import { tillSecretOf } from '../../src/domain/credentials.js';
+import { linkRequestBody, type LinkSlots } from './batches.js';
+import { measureCpu } from './machine.js';
+import { percentile, rates, type Measurement } from './measurement.js';
+import { TILL } from './service.js';
+import { BATCH_SIZE } from './settings.js';
+
+const LINK_PATH = '/v2/partnerProgram/linkCustomer';
+const AUTHORIZATION = `Basic ${Buffer.from(`${TILL.username}:${tillSecretOf(TILL.password)}`).toString('base64')}`;
+/** Requests per connection in the untimed warm-up (first scrypt check, JIT, pool connections). */
+const WARM_UP_PER_CONNECTION = 4;
+
+interface HttpRun {
+  /** Responses received; with a fixed amount autocannon waits for every one, so none is cut off. */
+  responses: number;
+  /** HTTP 200: every entry succeeded, so exactly BATCH_SIZE memberships were written. */
+  ok: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  seconds: number;
+  latenciesMs: number[];
+  /** Status and start of the first body that was not a 200, to say why. */
+  firstFailure: string | undefined;
+}
+
+/**
+ * Sends exactly `amount` link requests over `connections` keep-alive connections. Each request
+ * takes a fresh slot when autocannon builds it (`setupRequest` runs once per request sent). A
+ * fixed amount rather than a duration lets every request finish: stopping on a timer would drop
+ * in-flight requests the service may still commit, and the membership count could no longer be
+ * checked exactly.
+ */
+function runLinkRequests(address: string, connections: number, amount: number, slots: LinkSlots<string>): Promise<HttpRun> {
+  const latenciesMs: number[] = [];
+  let ok = 0;
+  let firstFailure: string | undefined;
+  let lastResponseAt = 0;
+  const startedAt = performance.now();
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: address,
+        connections,
+        amount,
+        timeout: 30,
+        requests: [
+          {
+            method: 'POST',
+            path: LINK_PATH,
+            headers: { 'content-type': 'application/json', authorization: AUTHORIZATION },
+            setupRequest: (request) => ({ ...request, body: linkRequestBody(slots.take()) }),
+            onResponse: (status, body) => {
+              if (status !== 200) firstFailure ??= `HTTP ${status}: ${body.slice(0, 300)}`;
+            },
+          },
+        ],
+      },
+      (error: unknown, result) => {
+        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
+        // Timed to the last response: autocannon's own duration runs on to its next 1 s tick.
+        const seconds = ((latenciesMs.length > 0 ? lastResponseAt : performance.now()) - startedAt) / 1000;
+        resolve({ responses: latenciesMs.length, ok, errors: result.errors, seconds, latenciesMs, firstFailure });
+      },
+    );
+    instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+      lastResponseAt = performance.now();
+      latenciesMs.push(responseTimeMs);
+      if (statusCode === 200) ok += 1;
+    });
+  });
+}
+
+export interface HttpLevel {
+  address: string;
+  connections: number;
+  seconds: number;
+  /** Levels still to run, this one included: each gets an equal share of the unused slots. */
+  levelsLeft: number;
+  slots: LinkSlots<string>;
+  countMemberships: () => Promise<number>;
+  serviceCpuSeconds: () => number | undefined;
+}
+
+/**
+ * A warm-up, then measured runs, each sized from the last measured rate, until `seconds` have
+ * passed or the level's share of slots is used up. Several runs rather than one, because the
+ * warm-up's rate is a poor guess for the warmed-up service.
+ */
+export async function measureHttpLevel(level: HttpLevel): Promise<Measurement | undefined> {
+  const { address, connections, slots } = level;
+  const warmUpAmount = connections * WARM_UP_PER_CONNECTION;
+  let available = slots.shareFor(level.levelsLeft) - warmUpAmount;
+  if (available < connections) return undefined;
+
+  const before = await level.countMemberships();
+  const warmUp = await runLinkRequests(address, connections, warmUpAmount, slots);
+  const runs: HttpRun[] = [];
+  let rate = warmUp.responses / warmUp.seconds;
+  let elapsed = 0;
+  const cpu = measureCpu(level.serviceCpuSeconds);
+  while (elapsed < level.seconds * 0.95 && available >= connections) {
+    // Half the time left per run (all of it near the end), so a misjudged rate cannot overshoot far.
+    const left = level.seconds - elapsed;
+    const runSeconds = left > 2 ? left / 2 : left;
+    const amount = Math.max(connections, Math.min(Math.ceil(rate * runSeconds), available));
+    const run = await runLinkRequests(address, connections, amount, slots);
+    runs.push(run);
+    available -= amount;
+    elapsed += run.seconds;
+    rate = run.responses / run.seconds;
+  }
+  const cpuUse = cpu();
+  const added = (await level.countMemberships()) - before;
+
+  const all = [warmUp, ...runs];
+  const responses = sum(runs, (r) => r.responses);
+  return {
+    connections,
+    batches: responses,
+    seconds: elapsed,
+    ...rates(responses, elapsed),
+    p50Ms: percentile(runs.flatMap((r) => r.latenciesMs), 0.5),
+    p99Ms: percentile(runs.flatMap((r) => r.latenciesMs), 0.99),
+    failed: sum(all, (r) => r.responses - r.ok),
+    errors: sum(all, (r) => r.errors),
+    cappedByCustomers: elapsed < level.seconds * 0.95,
+    memberships: { added, expected: BATCH_SIZE * sum(all, (r) => r.ok) },
+    cpu: cpuUse,
+    firstFailure: all.find((r) => r.firstFailure)?.firstFailure,
+  };
+}
+
+function sum<T>(items: readonly T[], value: (item: T) => number): number {
+  return items.reduce((total, item) => total + value(item), 0);
+}

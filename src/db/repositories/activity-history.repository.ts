@@ -1,0 +1,130 @@
+import { sql, type Transaction } from 'kysely';
+import type { Temporal } from 'temporal-polyfill';
+import { fromDate } from '../../domain/dates.js';
+import type { Membership, ProgramType } from '../../domain/model.js';
+import type { DB } from '../database.js';
+import type { Database } from '../schema.js';
+
+type Reader = DB | Transaction<Database>;
+
+export interface HistoryFilters {
+  partnerProgramId?: number;
+  partnerProgramType?: ProgramType;
+}
+
+/** A membership as stored, with what the activity history shows of its program. */
+export interface HistoryMembershipRow {
+  membership: Membership;
+  loyaltyProgramName: string;
+  programName: string;
+  description: string | null;
+  tierName: string | null;
+  tierBased: boolean;
+  /** The newest recorded activity, which orders the programs of the history. */
+  lastActivity: { type: string; at: Temporal.Instant } | null;
+}
+
+export interface StoredActivity {
+  membershipId: number;
+  type: string;
+  at: Temporal.Instant;
+}
+
+/**
+ * Every membership of one customer that passes the filters, with its program's labels and its
+ * newest activity, in one statement however many programs the customer holds: the history
+ * must know every program's latest change before it can page them.
+ */
+export async function findHistoryMemberships(
+  db: Reader,
+  orgId: number,
+  customerId: number,
+  filters: HistoryFilters,
+): Promise<HistoryMembershipRow[]> {
+  let query = db
+    .selectFrom('memberships as m')
+    .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
+    .innerJoin('loyalty_programs as l', 'l.id', 'p.loyalty_program_id')
+    .leftJoin('partner_program_tiers as t', (join) =>
+      join.onRef('t.partner_program_id', '=', 'm.partner_program_id').onRef('t.number', '=', 'm.tier_number'),
+    )
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('membership_activities as a')
+          .select(['a.activity_type', 'a.occurred_at'])
+          .whereRef('a.membership_id', '=', 'm.id')
+          .orderBy('a.occurred_at', 'desc')
+          .orderBy('a.id', 'desc')
+          .limit(1)
+          .as('last'),
+      (join) => join.onTrue(),
+    )
+    .selectAll('m')
+    .select([
+      'p.loyalty_program_id',
+      'p.cycle_unit',
+      'p.cycle_value',
+      'p.name as program_name',
+      'p.description',
+      'l.name as loyalty_program_name',
+      't.name as tier_name',
+      'last.activity_type as last_activity_type',
+      'last.occurred_at as last_occurred_at',
+      sql<boolean>`exists (select 1 from partner_program_tiers pt where pt.partner_program_id = p.id)`.as('tier_based'),
+    ])
+    .where('m.org_id', '=', orgId)
+    .where('m.customer_id', '=', customerId);
+  if (filters.partnerProgramId !== undefined) query = query.where('m.partner_program_id', '=', filters.partnerProgramId);
+  if (filters.partnerProgramType !== undefined) query = query.where('m.program_type', '=', filters.partnerProgramType);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    membership: {
+      id: r.id,
+      orgId: r.org_id,
+      customerId: r.customer_id,
+      programId: r.partner_program_id,
+      programType: r.program_type,
+      loyaltyProgramId: r.loyalty_program_id,
+      cycle: r.cycle_unit && r.cycle_value ? { unit: r.cycle_unit, value: r.cycle_value } : null,
+      partnerMembershipId: r.partner_membership_id,
+      state: r.state,
+      tierNumber: r.tier_number,
+      tierExpiry: instantOrNull(r.tier_expiry_at),
+      start: instantOrNull(r.start_at),
+      end: instantOrNull(r.end_at),
+      pendingRelinkStart: instantOrNull(r.pending_relink_start_at),
+    },
+    loyaltyProgramName: r.loyalty_program_name,
+    programName: r.program_name,
+    description: r.description,
+    tierName: r.tier_name,
+    tierBased: r.tier_based,
+    lastActivity:
+      r.last_activity_type !== null && r.last_occurred_at !== null
+        ? { type: r.last_activity_type, at: fromDate(r.last_occurred_at) }
+        : null,
+  }));
+}
+
+/** The activities of the given memberships, newest first (recording order breaks ties). */
+export async function findActivitiesOfMemberships(
+  db: Reader,
+  orgId: number,
+  membershipIds: readonly number[],
+): Promise<StoredActivity[]> {
+  if (membershipIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('membership_activities')
+    .select(['membership_id', 'activity_type', 'occurred_at'])
+    .where('org_id', '=', orgId)
+    .where(sql<boolean>`membership_id = any(${[...membershipIds]}::bigint[])`)
+    .orderBy('occurred_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  return rows.map((r) => ({ membershipId: r.membership_id, type: r.activity_type, at: fromDate(r.occurred_at) }));
+}
+
+function instantOrNull(date: Date | null): Temporal.Instant | null {
+  return date ? fromDate(date) : null;
+}

@@ -1,0 +1,109 @@
+import type { App } from '../app-instance.js';
+import { Type } from 'typebox';
+import type { DB } from '../../db/database.js';
+import type { IdentifierName } from '../../db/repositories/customer-view.repository.js';
+import type { Clock } from '../../domain/clock.js';
+import { customerActivityHistory, historyOutcomes, readActivityType, type HistoryQuery } from '../../domain/history.service.js';
+import { customerOutcomes } from '../../domain/outcomes.js';
+import { requireAccess } from '../auth.js';
+import { sendCodedError } from '../envelope.js';
+import { HistoryQuerySchema, HistoryResponseSchema, type HistoryQueryText } from '../schemas/history.schema.js';
+
+/** Capillary documents the plural path; its sample URL uses the singular. Both answer. */
+const PATHS = ['/v2/partnerProgram/customerActivityHistories', '/v2/partnerProgram/customerActivityHistory'];
+
+export function historyRoutes(app: App, deps: { db: DB; clock: Clock }): void {
+  app.addSchema(HistoryResponseSchema);
+  for (const url of PATHS) {
+    app.get<{ Querystring: HistoryQueryText }>(
+      url,
+      {
+        onRequest: requireAccess('PARTNER_PROGRAM'),
+        schema: {
+          tags: ['partner programs'],
+          summary: url === PATHS[0] ? "A customer's partner-program activity, by program" : `Alias of ${PATHS[0]}`,
+          description:
+            'One entry per program the customer has a membership in, most recently changed first; limit, offset and total count programs. Each entry shows the membership as it stands now and its activities, newest first. 2011 (HTTP 200) when there is no activity, 1011 (HTTP 404) for an unknown customer.',
+          security: [{ basicAuth: [] }],
+          querystring: HistoryQuerySchema,
+          response: {
+            200: Type.Ref('CustomerActivityHistory'),
+            400: Type.Ref('ErrorEnvelope'),
+            401: Type.Ref('ErrorEnvelope'),
+            403: Type.Ref('ErrorEnvelope'),
+            404: Type.Ref('ErrorEnvelope'),
+          },
+        },
+      },
+      async (request, reply) => {
+        const query = readHistoryQuery(request.query);
+        if ('code' in query) return sendCodedError(reply, 400, query.code, query.message);
+        const history = await customerActivityHistory(deps, request.caller!, query);
+        if (!history) {
+          const { code, message } = customerOutcomes.NOT_FOUND;
+          return sendCodedError(reply, 404, code, message);
+        }
+        return history;
+      },
+    );
+  }
+}
+
+const IDENTIFIER_NAMES: readonly string[] = ['mobile', 'email', 'externalId', 'id'] satisfies IdentifierName[];
+
+type QueryError = { code: 400 | 2014 | 2015; message: string };
+
+/** Reads the query parameters in a fixed order; the first bad one answers. */
+export function readHistoryQuery(raw: HistoryQueryText): HistoryQuery | QueryError {
+  // SPEC §3a: an empty string counts as absent.
+  const given = (value: string | undefined) => (value === '' ? undefined : value);
+  const bad = (message: string): QueryError => ({ code: 400, message });
+
+  const identifierName = given(raw.identifierName);
+  if (!identifierName || !IDENTIFIER_NAMES.includes(identifierName)) {
+    return bad('identifierName is required and must be one of mobile, email, externalId, id');
+  }
+  const identifierValue = given(raw.identifierValue);
+  if (!identifierValue) return bad('identifierValue is required');
+  if (identifierValue.length > 255) return bad('identifierValue must be at most 255 characters');
+  if (identifierName === 'id' && !/^[1-9][0-9]{0,15}$/.test(identifierValue)) {
+    return bad('identifierValue must be a positive integer when identifierName is id');
+  }
+  const activityType = readActivityType(given(raw.activityType));
+  if (!activityType) return historyOutcomes.INVALID_ACTIVITY_TYPE;
+  if (activityType === 'LINKINGUPDATES' && (given(raw.startDate) || given(raw.endDate))) {
+    return historyOutcomes.DATES_NOT_ALLOWED;
+  }
+  const partnerProgramIdText = given(raw.partnerProgramId);
+  const partnerProgramId = partnerProgramIdText === undefined ? undefined : positiveInteger(partnerProgramIdText);
+  if (partnerProgramId === null) return bad('partnerProgramId must be a positive integer');
+  const typeText = given(raw.partnerProgramType)?.toUpperCase();
+  if (typeText !== undefined && typeText !== 'EXTERNAL' && typeText !== 'SUPPLEMENTARY') {
+    return bad('partnerProgramType must be EXTERNAL or SUPPLEMENTARY');
+  }
+  const limit = wholeNumber(given(raw.limit) ?? '10');
+  if (limit === null || limit > 10) return bad('limit must be an integer from 0 to 10');
+  const offset = wholeNumber(given(raw.offset) ?? '0');
+  if (offset === null) return bad('offset must be an integer of 0 or more');
+  return {
+    identifierName: identifierName as IdentifierName,
+    identifierValue,
+    activityType,
+    partnerProgramId,
+    partnerProgramType: typeText,
+    limit,
+    offset,
+  };
+}
+
+/** A string of digits within the safe integer range, else null. */
+function wholeNumber(text: string): number | null {
+  if (!/^[0-9]+$/.test(text)) return null;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+function positiveInteger(text: string): number | null {
+  const value = wholeNumber(text);
+  return value !== null && value > 0 ? value : null;
+}
