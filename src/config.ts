@@ -10,6 +10,7 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string | undefined;
+  databasePoolSize: number;
   dataDir: string;
   configFile: string;
   adminToken: string | undefined;
@@ -84,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     port: integer('PORT', 8080, 0, 65535),
     host: value('HOST') ?? '127.0.0.1',
     databaseUrl,
+    databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 1000),
     dataDir: resolve(value('DATA_DIR') ?? './data'),
     configFile: resolve(value('CONFIG_FILE') ?? 'config/demo.yaml'),
     adminToken,

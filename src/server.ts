@@ -17,7 +17,9 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 
 export async function openConfiguredDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
   const handle = await openDatabase(
-    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
+    config.databaseUrl
+      ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
+      : { kind: 'pglite', dataDir: config.dataDir },
   );
   try {
     const applied = await migrateToLatest(handle.db);

@@ -9,6 +9,7 @@ import {
 import { findCustomerByIdentifier, type IdentifierName } from '../db/repositories/customer-view.repository.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
+import { historyOutcomes } from './outcomes.js';
 import { formatUtc } from './dates.js';
 import type { Membership } from './model.js';
 import { advanceMembership } from './timeline.js';
@@ -17,15 +18,6 @@ import { advanceMembership } from './timeline.js';
  * Codes of the activity history (reference §5.1, 2011–2015). They belong with the other tables
  * in outcomes.ts; they live here until that file takes them.
  */
-export const historyOutcomes = {
-  NO_ACTIVITY: { status: false, code: 2011, message: 'No partner program activity found for customer' },
-  INVALID_ACTIVITY_TYPE: { status: false, code: 2014, message: 'activityType must be LINKINGUPDATES or BENEFITSAVAILED' },
-  DATES_NOT_ALLOWED: {
-    status: false,
-    code: 2015,
-    message: 'startDate and endDate are not allowed when activityType is LINKINGUPDATES',
-  },
-} as const;
 
 export type HistoryActivityType = 'LINKINGUPDATES' | 'BENEFITSAVAILED';
 

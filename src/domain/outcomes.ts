@@ -62,6 +62,17 @@ export const entryOutcomes = {
 } as const;
 export type EntryOutcome = keyof typeof entryOutcomes;
 
+/** Whole-answer errors of the activity history (SPEC §7), carried in its `errors[]`. */
+export const historyOutcomes = {
+  NO_ACTIVITY: { status: false, code: 2011, message: 'No partner program activity found for customer' },
+  INVALID_ACTIVITY_TYPE: { status: false, code: 2014, message: 'activityType must be LINKINGUPDATES or BENEFITSAVAILED' },
+  DATES_NOT_ALLOWED: {
+    status: false,
+    code: 2015,
+    message: 'startDate and endDate are not allowed when activityType is LINKINGUPDATES',
+  },
+} as const;
+
 export const warningOutcomes = {
   PROGRAM_EXPIRES_BEFORE_MEMBERSHIP: {
     code: 1302,

@@ -97,6 +97,12 @@ describe('customer resolution', () => {
     expect(entryCode(all.body)).toBe(2005);
   });
 
+  it('writes the customer echo in the seed’s field order', async () => {
+    const response = await link(server, [[{ mobile: mobileOf(7) }, [{ partnerProgramName: 'Nope' }]]]);
+    expect(Object.keys(response.body.linkCustomers[0].customer)).toEqual(['id', 'mobile', 'email', 'externalId', 'status']);
+    expect(Object.keys(response.body.linkCustomers[0])).toEqual(['customer', 'linkToPartnerPrograms']);
+  });
+
   it('echoes an absent stored identifier as ""', async () => {
     const response = await link(server, [[{ mobile: '919800000003' }, [{ partnerProgramName: 'Nope' }]]]);
     expect(response.body.linkCustomers[0].customer).toMatchObject({ mobile: '919800000003', email: '', externalId: '' });

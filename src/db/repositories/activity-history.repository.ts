@@ -4,6 +4,7 @@ import { fromDate } from '../../domain/dates.js';
 import type { Membership, ProgramType } from '../../domain/model.js';
 import type { DB } from '../database.js';
 import type { Database } from '../schema.js';
+import { toMembership } from './memberships.repository.js';
 
 type Reader = DB | Transaction<Database>;
 
@@ -79,22 +80,7 @@ export async function findHistoryMemberships(
   if (filters.partnerProgramType !== undefined) query = query.where('m.program_type', '=', filters.partnerProgramType);
   const rows = await query.execute();
   return rows.map((r) => ({
-    membership: {
-      id: r.id,
-      orgId: r.org_id,
-      customerId: r.customer_id,
-      programId: r.partner_program_id,
-      programType: r.program_type,
-      loyaltyProgramId: r.loyalty_program_id,
-      cycle: r.cycle_unit && r.cycle_value ? { unit: r.cycle_unit, value: r.cycle_value } : null,
-      partnerMembershipId: r.partner_membership_id,
-      state: r.state,
-      tierNumber: r.tier_number,
-      tierExpiry: instantOrNull(r.tier_expiry_at),
-      start: instantOrNull(r.start_at),
-      end: instantOrNull(r.end_at),
-      pendingRelinkStart: instantOrNull(r.pending_relink_start_at),
-    },
+    membership: toMembership(r),
     loyaltyProgramName: r.loyalty_program_name,
     programName: r.program_name,
     description: r.description,
@@ -123,8 +109,4 @@ export async function findActivitiesOfMemberships(
     .orderBy('id', 'desc')
     .execute();
   return rows.map((r) => ({ membershipId: r.membership_id, type: r.activity_type, at: fromDate(r.occurred_at) }));
-}
-
-function instantOrNull(date: Date | null): Temporal.Instant | null {
-  return date ? fromDate(date) : null;
 }

@@ -106,6 +106,11 @@ export type MembershipRow = Selectable<MembershipsTable> & {
   cycle_value: number | null;
 };
 
+/** Date#toISOString is an order of magnitude cheaper than Instant#toString (a hot path: every row of every batch). */
+function iso(instant: Temporal.Instant | null): string | null {
+  return instant === null ? null : new Date(instant.epochMilliseconds).toISOString();
+}
+
 function instantOrNull(date: Date | null): Temporal.Instant | null {
   return date ? fromDate(date) : null;
 }
@@ -131,10 +136,10 @@ export async function saveMembershipChanges(
       partner_membership_id: m.partnerMembershipId,
       state: m.state,
       tier_number: m.tierNumber,
-      tier_expiry_at: m.tierExpiry?.toString() ?? null,
-      start_at: m.start?.toString() ?? null,
-      end_at: m.end?.toString() ?? null,
-      pending_relink_start_at: m.pendingRelinkStart?.toString() ?? null,
+      tier_expiry_at: iso(m.tierExpiry),
+      start_at: iso(m.start),
+      end_at: iso(m.end),
+      pending_relink_start_at: iso(m.pendingRelinkStart),
     })),
   );
   const events = JSON.stringify(
@@ -143,12 +148,12 @@ export async function saveMembershipChanges(
       customer_id: a.customerId,
       partner_program_id: a.programId,
       activity_type: a.type,
-      occurred_at: a.at.toString(),
+      occurred_at: iso(a.at),
       source: a.source,
       details: a.details ?? {},
     })),
   );
-  const at = now.toString();
+  const at = iso(now);
   await sql`
     with input as (
       select * from jsonb_to_recordset(${rows}::jsonb) as r(

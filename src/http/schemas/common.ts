@@ -21,12 +21,14 @@ export const CustomerEchoSchema = Type.Object(
     mobile: Type.Optional(Type.String()),
     email: Type.Optional(Type.String()),
     externalId: Type.Optional(Type.String()),
-    status: Type.Ref('Status'),
+    // Always present. Declared optional only because the serializer writes required properties
+    // first, and the wire order is Capillary's: id, mobile, email, externalId, status.
+    status: Type.Optional(Type.Ref('Status')),
   },
   {
     $id: 'CustomerEcho',
     description:
-      'When found: all four identifiers of the stored customer (an absent one as ""). When not found: the identifiers as sent, without id.',
+      'When found: all four identifiers of the stored customer (an absent one as ""). When not found: the identifiers as sent, without id. `status` is always present.',
   },
 );
 
