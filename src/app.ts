@@ -7,6 +7,9 @@ import type { Config } from './config.js';
 import type { DB } from './db/database.js';
 import type { Clock } from './domain/clock.js';
 import type { SandboxClock } from './domain/sandbox-clock.js';
+import { Authenticator } from './domain/authentication.js';
+import { LoginThrottle } from './domain/login-throttle.js';
+import { loadSigningKey } from './domain/signing-key.js';
 import type { App } from './http/app-instance.js';
 import { registerAuthentication } from './http/auth.js';
 import { ErrorEnvelopeSchema, sendError, StatusSchema } from './http/envelope.js';
@@ -16,11 +19,12 @@ import { healthRoutes } from './http/routes/health.js';
 import { delinkRoutes } from './http/routes/delink.js';
 import { linkRoutes } from './http/routes/link.js';
 import { lookupRoutes } from './http/routes/lookup.js';
+import { oauthTokenRoutes } from './http/routes/oauth.js';
 import { historyRoutes } from './http/routes/history.js';
 import { updateRoutes } from './http/routes/update.js';
 
 export interface AppDependencies {
-  config: Pick<Config, 'bodyLimitBytes' | 'adminToken' | 'lockTimeoutMs' | 'timezone'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'adminToken' | 'lockTimeoutMs' | 'timezone' | 'oauthSigningKey'>;
   db: DB;
   clock: Clock;
   logger: FastifyBaseLogger;
@@ -80,6 +84,18 @@ export async function buildApp({ config, db, clock, logger, sandbox }: AppDepend
             scheme: 'basic',
             description: 'Till credentials: base64(username:md5hex(password))',
           },
+          oauthToken: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-CAP-API-OAUTH-TOKEN',
+            description: 'An access token from POST /v3/oauth/token/generate',
+          },
+          bearerToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'The same access token as Authorization: Bearer',
+          },
           adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN setting' },
         },
       },
@@ -90,7 +106,10 @@ export async function buildApp({ config, db, clock, logger, sandbox }: AppDepend
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerErrorHandling(app);
-  registerAuthentication(app, db);
+  const signingKey = await loadSigningKey(db, config.oauthSigningKey, clock);
+  const authenticator = new Authenticator({ db, clock, signingKey, throttle: new LoginThrottle(db, clock) });
+  registerAuthentication(app, authenticator);
+  await app.register(oauthTokenRoutes, { authenticator });
 
   healthRoutes(app, db);
   linkRoutes(app, { db, clock, lockTimeoutMs: config.lockTimeoutMs });

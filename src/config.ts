@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { isValidTimeZone } from './domain/dates.js';
+import { signingKeyProblem } from './domain/signing-key.js';
 
 export type Role = 'api' | 'worker' | 'all';
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -14,6 +15,8 @@ export interface Config {
   dataDir: string;
   configFile: string;
   adminToken: string | undefined;
+  /** PKCS#8 PEM of the RSA key that signs OAuth tokens; unset: a key generated once and kept in the database. */
+  oauthSigningKey: string | undefined;
   timezone: string;
   logLevel: LogLevel;
   bodyLimitBytes: number;
@@ -81,6 +84,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     problems.push(`ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (unset it to turn the admin API off)`);
   }
 
+  // A PEM in an environment variable often arrives with its newlines written as "\n".
+  const oauthSigningKey = value('OAUTH_SIGNING_KEY')?.replaceAll('\\n', '\n');
+  const keyProblem = oauthSigningKey === undefined ? undefined : signingKeyProblem(oauthSigningKey);
+  if (keyProblem) problems.push(`OAUTH_SIGNING_KEY ${keyProblem}`);
+
   const config: Config = {
     port: integer('PORT', 8080, 0, 65535),
     host: value('HOST') ?? '127.0.0.1',
@@ -89,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     dataDir: resolve(value('DATA_DIR') ?? './data'),
     configFile: resolve(value('CONFIG_FILE') ?? 'config/demo.yaml'),
     adminToken,
+    oauthSigningKey,
     timezone,
     logLevel: oneOf('LOG_LEVEL', logLevels, 'info'),
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),

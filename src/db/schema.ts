@@ -102,6 +102,40 @@ export interface MembershipRemindersTable {
   recorded_at: Timestamp;
 }
 
+export interface OAuthClientsTable {
+  id: Generated<number>;
+  org_id: number;
+  client_key: string;
+  secret_hash: string;
+  access_groups: string[];
+  token_ttl_seconds: Generated<number>;
+  secret_changed_at: Timestamp;
+}
+
+export interface SigningKeysTable {
+  id: Generated<boolean>;
+  kid: string;
+  private_key_pem: string;
+  created_at: Timestamp;
+}
+
+export interface LoginFailuresTable {
+  subject: string;
+  failed_at: Timestamp;
+}
+
+export interface IdempotencyKeysTable {
+  org_id: number;
+  credential: string;
+  idempotency_key: string;
+  request_hash: string;
+  claim_token: string;
+  claimed_at: Timestamp;
+  expires_at: Timestamp;
+  status_code: number | null;
+  response_body: string | null;
+}
+
 export interface Database {
   orgs: OrgsTable;
   loyalty_programs: LoyaltyProgramsTable;
@@ -114,4 +148,8 @@ export interface Database {
   membership_activities: MembershipActivitiesTable;
   sandbox_clock: SandboxClockTable;
   membership_reminders: MembershipRemindersTable;
+  oauth_clients: OAuthClientsTable;
+  signing_keys: SigningKeysTable;
+  login_failures: LoginFailuresTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

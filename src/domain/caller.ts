@@ -10,7 +10,8 @@ export type AccessGroup = 'DEFAULT' | 'PARTNER_PROGRAM';
 export interface Caller {
   org: OrgContext;
   accessGroups: readonly string[];
-  credential: { kind: 'till'; id: number; name: string };
+  /** The till (Basic) or OAuth client the request came with; `name` is its username or key. */
+  credential: { kind: 'till' | 'oauth'; id: number; name: string };
 }
 
 export function orgFlag(org: OrgContext, name: string): boolean {

@@ -3,23 +3,21 @@ import type { DB } from '../db/database.js';
 import {
   findOrg,
   findOrgLoyaltyProgramIds,
-  findTillHashes,
   mergeOrgConfigs,
   upsertLoyaltyProgram,
   upsertOrg,
-  upsertTill,
   type LoyaltyProgramRow,
   type OrgRow,
-  type TillRow,
 } from '../db/repositories/configuration.repository.js';
 import type { CustomerIdentifiers } from '../db/repositories/customers.repository.js';
 import type { Database } from '../db/schema.js';
 import { saveCustomers } from './admin/customer-upsert.js';
-import { failure, fieldPath, inTransaction, reject, type AdminResult } from './admin/outcome.js';
+import { oauthClientHashes, saveOAuthClient } from './admin/oauth-clients.js';
+import { failure, inTransaction, reject, type AdminResult } from './admin/outcome.js';
 import { resolveBackupProgram, savePartnerProgram } from './admin/partner-program-config.js';
+import { saveTill, tillHashes } from './admin/tills.js';
 import { describePartnerPrograms, type PartnerProgramView } from './admin/views.js';
 import type { Clock } from './clock.js';
-import { hashSecret, tillSecretOf, verifySecret } from './credentials.js';
 import { isValidTimeZone, toDate } from './dates.js';
 import {
   checkPartnerProgram,
@@ -28,7 +26,6 @@ import {
   type Declarations,
   type OrgDeclaration,
   type PartnerProgramDeclaration,
-  type TillDeclaration,
 } from './declarations.js';
 
 /**
@@ -42,12 +39,21 @@ export interface ApplyOptions {
   clock: Clock;
 }
 
+/** Secret hashes by till username and by OAuth client key, computed before the transaction. */
+interface Hashes {
+  tills: Map<string, string>;
+  clients: Map<string, string>;
+}
+
 /** Applies checked declarations in one transaction; idempotent, so every start may re-apply the file. */
 export async function applyDeclarations(db: DB, declarations: Declarations, options: ApplyOptions): Promise<void> {
-  const hashes = await tillHashes(
-    db,
-    declarations.orgs.flatMap((org) => (org.tills ?? []).map((till) => ({ orgId: org.id, till }))),
-  );
+  const hashes: Hashes = {
+    tills: await tillHashes(db, declarations.orgs.flatMap((org) => (org.tills ?? []).map((till) => ({ orgId: org.id, till })))),
+    clients: await oauthClientHashes(
+      db,
+      declarations.orgs.flatMap((org) => (org.oauthClients ?? []).map((client) => ({ orgId: org.id, client }))),
+    ),
+  };
   const now = toDate(options.clock.now());
   const result = await inTransaction(db, async (trx) => {
     for (const [o, org] of declarations.orgs.entries()) await applyOrg(trx, org, `orgs[${o}]`, hashes, options, now);
@@ -59,7 +65,7 @@ async function applyOrg(
   trx: Transaction<Database>,
   org: OrgDeclaration,
   path: string,
-  hashes: Map<string, string>,
+  hashes: Hashes,
   options: ApplyOptions,
   now: Date,
 ): Promise<void> {
@@ -80,31 +86,12 @@ async function applyOrg(
     await resolveBackupProgram(trx, org.id, id, program.backupProgram, programPath);
   }
   for (const [t, till] of (org.tills ?? []).entries()) {
-    await saveTill(trx, org.id, till, hashes.get(till.username) ?? '', `${path}.tills[${t}]`);
+    await saveTill(trx, org.id, till, hashes.tills.get(till.username) ?? '', `${path}.tills[${t}]`);
+  }
+  for (const [c, client] of (org.oauthClients ?? []).entries()) {
+    await saveOAuthClient(trx, org.id, client, hashes.clients.get(client.key) ?? '', `${path}.oauthClients[${c}]`, now);
   }
   if (org.customers?.length) await saveCustomers(trx, org.id, org.customers, `${path}.customers`, now);
-}
-
-/**
- * scrypt runs before the transaction opens (inside it we await only the database). A stored
- * hash that already verifies is kept, so restarts cost one verification per till, not a new hash.
- */
-async function tillHashes(db: DB, tills: { orgId: number; till: TillDeclaration }[]): Promise<Map<string, string>> {
-  const stored = await findTillHashes(db, tills.map(({ till }) => till.username));
-  const entries = await Promise.all(
-    tills.map(async ({ orgId, till }): Promise<[string, string]> => {
-      const secret = tillSecretOf(till.password);
-      const current = stored.get(till.username);
-      const keep = current?.orgId === orgId && (await verifySecret(secret, current.passwordHash));
-      return [till.username, keep && current ? current.passwordHash : await hashSecret(secret)];
-    }),
-  );
-  return new Map(entries);
-}
-
-async function saveTill(trx: Transaction<Database>, orgId: number, till: TillDeclaration, hash: string, path: string) {
-  const outcome = await upsertTill(trx, orgId, { ...till, passwordHash: hash });
-  if (outcome === 'taken') reject('conflict', `${fieldPath(path, 'username')}: "${till.username}" is a till of another org`);
 }
 
 export async function putOrg(
@@ -173,21 +160,6 @@ export async function putPartnerProgram(
   if (!saved.ok) return saved;
   const [view] = (await describePartnerPrograms(db, orgId, program.name)) ?? [];
   return view ? { ok: true, value: view } : failure('not_found', `No partner program "${program.name}"`);
-}
-
-export async function putTill(
-  db: DB,
-  orgId: number,
-  username: string,
-  body: Omit<TillDeclaration, 'username'>,
-): Promise<AdminResult<TillRow>> {
-  if (!(await findOrg(db, orgId))) return failure('not_found', `No org ${orgId}`);
-  const till = { ...body, username };
-  const hashes = await tillHashes(db, [{ orgId, till }]);
-  return inTransaction(db, async (trx) => {
-    await saveTill(trx, orgId, till, hashes.get(username) ?? '', '');
-    return { username, accessGroups: till.accessGroups };
-  });
 }
 
 export async function upsertCustomers(

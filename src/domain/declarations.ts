@@ -3,6 +3,10 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
 import { isValidTimeZone, parseApiDate } from './dates.js';
+import { OAuthClientDeclarationSchema, TillDeclarationSchema } from './credential-declarations.js';
+
+// Credentials have their own module; re-exported so the whole file's schema stays one import.
+export * from './credential-declarations.js';
 
 /**
  * The shape of the configuration file (CONFIG_FILE) and of the admin API's bodies: one set of
@@ -11,8 +15,6 @@ import { isValidTimeZone, parseApiDate } from './dates.js';
 
 const Name = (maxLength: number) => Type.String({ minLength: 1, maxLength });
 const Identifier = Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Integer({ minimum: 0 })]);
-
-export const AccessGroupSchema = Type.Union([Type.Literal('DEFAULT'), Type.Literal('PARTNER_PROGRAM')]);
 
 export const CycleSchema = Type.Object(
   {
@@ -49,15 +51,6 @@ export const LoyaltyProgramDeclarationSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const TillDeclarationSchema = Type.Object(
-  {
-    username: Name(100),
-    password: Name(200),
-    accessGroups: Type.Array(AccessGroupSchema, { uniqueItems: true }),
-  },
-  { additionalProperties: false },
-);
-
 export const CustomerDeclarationSchema = Type.Object(
   {
     id: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -77,6 +70,7 @@ export const OrgDeclarationSchema = Type.Object(
     configs: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' }), Type.Unknown())),
     loyaltyPrograms: Type.Optional(Type.Array(LoyaltyProgramDeclarationSchema)),
     tills: Type.Optional(Type.Array(TillDeclarationSchema)),
+    oauthClients: Type.Optional(Type.Array(OAuthClientDeclarationSchema)),
     customers: Type.Optional(Type.Array(CustomerDeclarationSchema)),
   },
   { additionalProperties: false },
@@ -90,7 +84,6 @@ export const DeclarationsSchema = Type.Object(
 export type CycleDeclaration = Static<typeof CycleSchema>;
 export type PartnerProgramDeclaration = Static<typeof PartnerProgramDeclarationSchema>;
 export type LoyaltyProgramDeclaration = Static<typeof LoyaltyProgramDeclarationSchema>;
-export type TillDeclaration = Static<typeof TillDeclarationSchema>;
 export type CustomerDeclaration = Static<typeof CustomerDeclarationSchema>;
 export type OrgDeclaration = Static<typeof OrgDeclarationSchema>;
 export type Declarations = Static<typeof DeclarationsSchema>;
@@ -150,6 +143,7 @@ export function checkDeclarations(value: unknown): Declarations {
   const orgIds = new Set<number>();
   const loyaltyIds = new Set<number>();
   const usernames = new Set<string>();
+  const clientKeys = new Set<string>();
   declarations.orgs.forEach((org, o) => {
     const orgPath = `orgs[${o}]`;
     if (orgIds.has(org.id)) problems.push(`${orgPath}.id: org ${org.id} is declared twice`);
@@ -180,6 +174,10 @@ export function checkDeclarations(value: unknown): Declarations {
     (org.tills ?? []).forEach((till, t) => {
       if (usernames.has(till.username)) problems.push(`${orgPath}.tills[${t}].username: "${till.username}" is declared twice`);
       usernames.add(till.username);
+    });
+    (org.oauthClients ?? []).forEach((client, c) => {
+      if (clientKeys.has(client.key)) problems.push(`${orgPath}.oauthClients[${c}].key: "${client.key}" is declared twice`);
+      clientKeys.add(client.key);
     });
     (org.customers ?? []).forEach((customer, c) => {
       const path = `${orgPath}.customers[${c}]`;

@@ -30,12 +30,14 @@ export function batchItems(request: FastifyRequest, reply: FastifyReply, field: 
   return items;
 }
 
+export function hasJsonContentType(request: FastifyRequest): boolean {
+  const type = request.headers['content-type'];
+  return type !== undefined && /^application\/json\s*(;|$)/i.test(type);
+}
+
 /** Batch endpoints take JSON only; a POST without a JSON content type is 415 even with no body. */
 export async function requireJson(request: FastifyRequest, reply: FastifyReply) {
-  const type = request.headers['content-type'];
-  if (!type || !/^application\/json\s*(;|$)/i.test(type)) {
-    return sendError(reply, 415, 'Content-Type must be application/json');
-  }
+  if (!hasJsonContentType(request)) return sendError(reply, 415, 'Content-Type must be application/json');
 }
 
 /** Route-level validator: the body schema documents the entries, but only the envelope is enforced here. */

@@ -19,7 +19,8 @@ export function registerErrorHandling(app: App): void {
   });
 }
 
-function classify(error: FastifyError): [RequestErrorCode, string] {
+/** The whole-request code and message of an error that escaped a route. */
+export function classify(error: FastifyError): [RequestErrorCode, string] {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

@@ -49,6 +49,8 @@ export interface TestServerOptions {
   lockTimeoutMs?: number;
   bodyLimitBytes?: number;
   defaultAuth?: [string, string];
+  /** A PKCS#8 PEM, as OAUTH_SIGNING_KEY; unset: the key generated and stored in the database. */
+  oauthSigningKey?: string;
 }
 
 /** Starts the whole app on an ephemeral port over a fresh database of the backend under test. */
@@ -58,12 +60,30 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   if (options.declarations) {
     await applyDeclarations(database.db, checkDeclarations(options.declarations), { defaultTimezone: 'UTC', clock });
   }
+  return serveApp(database, clock, options, () => database.drop());
+}
+
+/**
+ * Another instance of the app on `first`'s database and clock, as a second process or a restart
+ * would be; closing it leaves the database to `first`.
+ */
+export async function startSecondServer(first: TestServer, options: TestServerOptions = {}): Promise<TestServer> {
+  return serveApp(first.database, first.clock, options, async () => {});
+}
+
+async function serveApp(
+  database: TestDatabase,
+  clock: ManualClock,
+  options: TestServerOptions,
+  release: () => Promise<void>,
+): Promise<TestServer> {
   const app = await buildApp({
     config: {
       bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
       adminToken: TEST_ADMIN_TOKEN,
       lockTimeoutMs: options.lockTimeoutMs ?? 5000,
       timezone: 'UTC',
+      oauthSigningKey: options.oauthSigningKey,
     },
     db: database.db,
     clock,
@@ -102,7 +122,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     runJobs: (batchSize = 1000) => runDueWork({ db: database.db, clock, batchSize }),
     async close() {
       await app.close();
-      await database.drop();
+      await release();
     },
   };
 }

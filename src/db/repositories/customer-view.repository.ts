@@ -13,6 +13,8 @@ export async function findCustomerByIdentifier(
   name: IdentifierName,
   value: string | number,
 ): Promise<StoredCustomer | undefined> {
+  // PostgreSQL text cannot hold NUL, so no stored identifier has one: nothing to look for.
+  if (typeof value === 'string' && value.includes('\u0000')) return undefined;
   const row = await db
     .selectFrom('customers as c')
     .select(['c.id', 'c.mobile', 'c.email', 'c.external_id'])

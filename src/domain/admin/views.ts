@@ -9,10 +9,11 @@ import {
   type TillRow,
 } from '../../db/repositories/configuration.repository.js';
 import { findCustomersByIds, type CustomerIdentifiers } from '../../db/repositories/customers.repository.js';
+import { listOAuthClients, type OAuthClientRow } from '../../db/repositories/oauth.repository.js';
 import { listPartnerPrograms, type PartnerProgramRow } from '../../db/repositories/partner-program-config.repository.js';
 import { formatInZone, fromDate } from '../dates.js';
 
-/** What the admin API shows of the configuration: the config file's shape, plus ids; never a password. */
+/** What the admin API shows of the configuration: the config file's shape, plus ids; never a password or secret. */
 
 export type OrgSummary = OrgRow;
 
@@ -40,6 +41,7 @@ export interface LoyaltyProgramView {
 export interface OrgView extends OrgSummary {
   loyaltyPrograms: LoyaltyProgramView[];
   tills: TillRow[];
+  oauthClients: OAuthClientRow[];
   customerCount: number;
 }
 
@@ -82,6 +84,7 @@ export async function describeOrg(db: DB, orgId: number): Promise<OrgView | unde
         .map((pp) => partnerProgramView(pp, org.timezone)),
     })),
     tills: await listTills(db, orgId),
+    oauthClients: await listOAuthClients(db, orgId),
     customerCount: await countCustomers(db, orgId),
   };
 }

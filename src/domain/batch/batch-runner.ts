@@ -65,6 +65,8 @@ export interface BatchOutcome<E extends BatchEntry> {
   warnings: Warning[];
   /** Set when the service itself failed (every entry answered 2001); for the log. */
   fault?: unknown;
+  /** Nothing was written (2001 or 2010 on every entry): the client should retry, so the answer is not final. */
+  rolledBack?: true;
 }
 
 /**
@@ -105,6 +107,7 @@ export async function runMembershipBatch<E extends BatchEntry>(
       items: items.map((item) => ({ customer: { ...item.customer.echo, status }, entries: item.entries.map((entry) => ({ entry, status })) })),
       warnings: [],
       fault: failure === 'INTERNAL_ERROR' ? error : undefined,
+      rolledBack: true,
     };
   }
 }

@@ -13,6 +13,8 @@ export interface DelinkResult {
     warnings: Warning[];
   };
   fault?: unknown;
+  /** Nothing was written; the answer asks for a retry. */
+  rolledBack?: true;
 }
 
 /** The Delink use case (SPEC §6): each item's entries decided by `decideDelink`, set-based. */
@@ -21,6 +23,7 @@ export async function delinkCustomers(deps: BatchDependencies, caller: Caller, i
   return {
     httpStatus: outcome.httpStatus,
     fault: outcome.fault,
+    rolledBack: outcome.rolledBack,
     body: {
       deLinkCustomers: outcome.items.map((item) => ({
         customer: item.customer,

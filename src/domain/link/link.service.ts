@@ -13,6 +13,8 @@ export interface LinkResult {
     warnings: Warning[];
   };
   fault?: unknown;
+  /** Nothing was written; the answer asks for a retry. */
+  rolledBack?: true;
 }
 
 /** The Link use case (SPEC §4): each item's entries decided by `decideLink`, set-based. */
@@ -21,6 +23,7 @@ export async function linkCustomers(deps: BatchDependencies, caller: Caller, ite
   return {
     httpStatus: outcome.httpStatus,
     fault: outcome.fault,
+    rolledBack: outcome.rolledBack,
     body: {
       linkCustomers: outcome.items.map((item) => ({
         customer: item.customer,

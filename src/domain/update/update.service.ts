@@ -17,6 +17,8 @@ export interface UpdateResult {
     warnings: Warning[];
   };
   fault?: unknown;
+  /** Nothing was written; the answer asks for a retry. */
+  rolledBack?: true;
 }
 
 /** The Update use case (SPEC §5): each item's entries decided by `decideUpdate`, set-based. */
@@ -25,6 +27,7 @@ export async function updateCustomers(deps: BatchDependencies, caller: Caller, i
   return {
     httpStatus: outcome.httpStatus,
     fault: outcome.fault,
+    rolledBack: outcome.rolledBack,
     body: {
       customersPartnerUpdates: outcome.items.map((item) => ({
         customer: item.customer,

@@ -7,6 +7,7 @@ import { requireAdminToken } from './auth.js';
 import { clockRoutes } from './clock.js';
 import { rejectInvalidRequest } from './common.js';
 import { customerRoutes } from './customers.js';
+import { oauthClientRoutes } from './oauth-clients.js';
 import { orgRoutes } from './orgs.js';
 import { partnerProgramRoutes } from './programs.js';
 import { tillRoutes } from './tills.js';
@@ -22,7 +23,7 @@ export interface AdminRoutesOptions {
 }
 
 /**
- * `/admin/v1`: configuration of orgs, programs, tills and customers, behind the ADMIN_TOKEN.
+ * `/admin/v1`: configuration of orgs, programs, tills, OAuth clients and customers, behind the ADMIN_TOKEN.
  * Encapsulated (not wrapped in fastify-plugin), so its hooks touch only its own routes.
  */
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (instance, opts) => {
@@ -39,6 +40,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (instan
   orgRoutes(app, dependencies);
   partnerProgramRoutes(app, dependencies);
   tillRoutes(app, dependencies);
+  oauthClientRoutes(app, dependencies);
   customerRoutes(app, dependencies);
   clockRoutes(app, { clock: opts.clock, sandbox: opts.sandbox });
 };

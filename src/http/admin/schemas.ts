@@ -3,6 +3,7 @@ import {
   CustomerDeclarationSchema,
   CycleSchema,
   LoyaltyProgramDeclarationSchema,
+  OAuthClientDeclarationSchema,
   OrgDeclarationSchema,
   PartnerProgramDeclarationSchema,
   TillDeclarationSchema,
@@ -24,6 +25,7 @@ export const LoyaltyProgramParams = Type.Object({ orgId: PathId, loyaltyProgramI
 export const PartnerProgramParams = Type.Object({ orgId: PathId, name: PartnerProgramDeclarationSchema.properties.name });
 export const TillParams = Type.Object({ orgId: PathId, username: TillDeclarationSchema.properties.username });
 export const CustomerParams = Type.Object({ orgId: PathId, customerId: PathId });
+export const OAuthClientParams = Type.Object({ orgId: PathId, key: OAuthClientDeclarationSchema.properties.key });
 
 const ConfigKey = Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' });
 
@@ -66,6 +68,15 @@ export const TillBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const OAuthClientBody = Type.Object(
+  {
+    secret: OAuthClientDeclarationSchema.properties.secret,
+    accessGroups: OAuthClientDeclarationSchema.properties.accessGroups,
+    tokenTtlSeconds: OAuthClientDeclarationSchema.properties.tokenTtlSeconds,
+  },
+  { additionalProperties: false },
+);
+
 export const CustomersBody = Type.Object(
   { customers: Type.Array(CustomerDeclarationSchema, { minItems: 1, maxItems: 1000 }) },
   { additionalProperties: false },
@@ -97,12 +108,19 @@ export const PartnerProgramView = Type.Object({
 
 export const TillView = Type.Object({ username: Type.String(), accessGroups: Type.Array(Type.String()) });
 
+export const OAuthClientView = Type.Object({
+  key: Type.String(),
+  accessGroups: Type.Array(Type.String()),
+  tokenTtlSeconds: Type.Integer(),
+});
+
 export const OrgView = Type.Object({
   ...OrgSummary.properties,
   loyaltyPrograms: Type.Array(
     Type.Object({ ...LoyaltyProgramView.properties, partnerPrograms: Type.Array(PartnerProgramView) }),
   ),
   tills: Type.Array(TillView, { description: 'Passwords are never shown' }),
+  oauthClients: Type.Array(OAuthClientView, { description: 'Secrets are never shown' }),
   customerCount: Type.Integer(),
 });
 

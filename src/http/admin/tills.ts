@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { describeTills } from '../../domain/admin/views.js';
-import { putTill } from '../../domain/configuration.js';
+import { putTill } from '../../domain/admin/tills.js';
 import { answer, notFound, type AdminApp, type AdminDependencies } from './common.js';
 import { adminDocs, errorResponses, OrgParams, TillBody, TillParams, TillView } from './schemas.js';
 

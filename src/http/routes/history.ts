@@ -7,6 +7,7 @@ import { customerActivityHistory, readActivityType, type HistoryQuery } from '..
 import { historyOutcomes } from '../../domain/outcomes.js';
 import { customerOutcomes } from '../../domain/outcomes.js';
 import { requireAccess } from '../auth.js';
+import { V2_SECURITY } from '../schemas/common.js';
 import { sendCodedError } from '../envelope.js';
 import { HistoryQuerySchema, HistoryResponseSchema, type HistoryQueryText } from '../schemas/history.schema.js';
 
@@ -25,7 +26,7 @@ export function historyRoutes(app: App, deps: { db: DB; clock: Clock }): void {
           summary: url === PATHS[0] ? "A customer's partner-program activity, by program" : `Alias of ${PATHS[0]}`,
           description:
             'One entry per program the customer has a membership in, most recently changed first; limit, offset and total count programs. Each entry shows the membership as it stands now and its activities, newest first. 2011 (HTTP 200) when there is no activity, 1011 (HTTP 404) for an unknown customer.',
-          security: [{ basicAuth: [] }],
+          security: V2_SECURITY,
           querystring: HistoryQuerySchema,
           response: {
             200: Type.Ref('CustomerActivityHistory'),
@@ -33,6 +34,7 @@ export function historyRoutes(app: App, deps: { db: DB; clock: Clock }): void {
             401: Type.Ref('ErrorEnvelope'),
             403: Type.Ref('ErrorEnvelope'),
             404: Type.Ref('ErrorEnvelope'),
+            429: Type.Ref('ErrorEnvelope'),
           },
         },
       },

@@ -5,6 +5,7 @@ import type { Clock } from '../../domain/clock.js';
 import { lookupCustomer } from '../../domain/lookup.service.js';
 import { customerOutcomes } from '../../domain/outcomes.js';
 import { requireAccess } from '../auth.js';
+import { V2_SECURITY } from '../schemas/common.js';
 import { sendCodedError, sendError } from '../envelope.js';
 
 const LookupQuery = Type.Object({
@@ -56,9 +57,12 @@ export function lookupRoutes(app: App, deps: { db: DB; clock: Clock }): void {
       schema: {
         tags: ['customers'],
         summary: 'A customer with every partner-program membership, as it stands now',
-        security: [{ basicAuth: [] }],
+        security: V2_SECURITY,
         querystring: LookupQuery,
-        response: { 200: Type.Ref('CustomerLookup'), 400: Type.Ref('ErrorEnvelope'), 404: Type.Ref('ErrorEnvelope') },
+        response: {
+          200: Type.Ref('CustomerLookup'),
+          ...Object.fromEntries([400, 401, 403, 404, 429].map((status) => [status, Type.Ref('ErrorEnvelope')])),
+        },
       },
     },
     async (request, reply) => {

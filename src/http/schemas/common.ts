@@ -42,3 +42,16 @@ export const WarningSchema = Type.Object(
   },
   { $id: 'BatchWarning' },
 );
+
+/** Every v2 route takes till credentials (Basic) or an OAuth token in either header. */
+export const V2_SECURITY: Array<Record<string, string[]>> = [{ basicAuth: [] }, { oauthToken: [] }, { bearerToken: [] }];
+
+export const IdempotencyHeadersSchema = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      maxLength: 255,
+      description:
+        'Optional, 1 to 255 visible ASCII characters. A retry with the same key and body within 24 hours answers the first response again (with `Idempotent-Replayed: true`) and changes nothing; the same key with another body answers 422.',
+    }),
+  ),
+});

@@ -1,0 +1,111 @@
+import type { DB } from '../database.js';
+
+/** Idempotency-Key claims and stored answers (SPEC §11), keyed by org, credential and key. */
+
+export interface IdempotencyScope {
+  orgId: number;
+  credential: string;
+  key: string;
+}
+
+export interface IdempotencyClaim {
+  requestHash: string;
+  token: string;
+  now: Date;
+  expiresAt: Date;
+  /** An unanswered claim made at or before this instant is abandoned (its holder died) and may be taken over. */
+  abandonedBefore: Date;
+}
+
+const inScope = (scope: IdempotencyScope) =>
+  ({ org_id: scope.orgId, credential: scope.credential, idempotency_key: scope.key }) as const;
+
+/**
+ * Claims the key in one statement: a new key, an expired one, or an abandoned claim of the
+ * same request becomes ours; anything else is left alone. True when we hold the claim.
+ */
+export async function claimIdempotencyKey(db: DB, scope: IdempotencyScope, claim: IdempotencyClaim): Promise<boolean> {
+  const row = await db
+    .insertInto('idempotency_keys')
+    .values({
+      ...inScope(scope),
+      request_hash: claim.requestHash,
+      claim_token: claim.token,
+      claimed_at: claim.now,
+      expires_at: claim.expiresAt,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['org_id', 'credential', 'idempotency_key'])
+        .doUpdateSet({
+          request_hash: (eb) => eb.ref('excluded.request_hash'),
+          claim_token: (eb) => eb.ref('excluded.claim_token'),
+          claimed_at: (eb) => eb.ref('excluded.claimed_at'),
+          expires_at: (eb) => eb.ref('excluded.expires_at'),
+          status_code: null,
+          response_body: null,
+        })
+        .where((eb) =>
+          eb.or([
+            eb('idempotency_keys.expires_at', '<=', claim.now),
+            eb.and([
+              eb('idempotency_keys.status_code', 'is', null),
+              eb('idempotency_keys.claimed_at', '<=', claim.abandonedBefore),
+              eb('idempotency_keys.request_hash', '=', claim.requestHash),
+            ]),
+          ]),
+        ),
+    )
+    .returning('claim_token')
+    .executeTakeFirst();
+  return row?.claim_token === claim.token;
+}
+
+export interface StoredIdempotencyKey {
+  requestHash: string;
+  statusCode: number | null;
+  responseBody: string | null;
+}
+
+export async function findIdempotencyKey(db: DB, scope: IdempotencyScope): Promise<StoredIdempotencyKey | undefined> {
+  return db
+    .selectFrom('idempotency_keys')
+    .select(['request_hash as requestHash', 'status_code as statusCode', 'response_body as responseBody'])
+    .where('org_id', '=', scope.orgId)
+    .where('credential', '=', scope.credential)
+    .where('idempotency_key', '=', scope.key)
+    .executeTakeFirst();
+}
+
+/** Stores the answer of the claim `token` (a claim taken over meanwhile is not overwritten). */
+export async function storeIdempotentAnswer(
+  db: DB,
+  scope: IdempotencyScope,
+  token: string,
+  answer: { statusCode: number; body: string },
+): Promise<void> {
+  await db
+    .updateTable('idempotency_keys')
+    .set({ status_code: answer.statusCode, response_body: answer.body })
+    .where('org_id', '=', scope.orgId)
+    .where('credential', '=', scope.credential)
+    .where('idempotency_key', '=', scope.key)
+    .where('claim_token', '=', token)
+    .execute();
+}
+
+/** Lets the key go: the request it guarded changed nothing, so a retry must run again. */
+export async function releaseIdempotencyKey(db: DB, scope: IdempotencyScope, token: string): Promise<void> {
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('org_id', '=', scope.orgId)
+    .where('credential', '=', scope.credential)
+    .where('idempotency_key', '=', scope.key)
+    .where('claim_token', '=', token)
+    .execute();
+}
+
+/** Keys of the org past their 24 hours: nothing replays them any more. */
+export async function deleteExpiredIdempotencyKeys(db: DB, orgId: number, now: Date): Promise<void> {
+  await db.deleteFrom('idempotency_keys').where('org_id', '=', orgId).where('expires_at', '<=', now).execute();
+}

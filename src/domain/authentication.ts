@@ -1,0 +1,119 @@
+import type { DB } from '../db/database.js';
+import { findTillCredential } from '../db/repositories/credentials.repository.js';
+import { findOAuthClient, type OAuthClientCredential } from '../db/repositories/oauth.repository.js';
+import type { Caller } from './caller.js';
+import type { Clock } from './clock.js';
+import { fingerprint, verifySecret } from './credentials.js';
+import { loginSubject, type LoginThrottle } from './login-throttle.js';
+import type { SigningKey } from './signing-key.js';
+import { issueAccessToken, verifyAccessToken } from './tokens.js';
+
+/**
+ * Who a request comes from: till credentials (Basic), an OAuth access token, or, for the token
+ * endpoint, an OAuth client's key and secret. Failures are data, told apart only as far as a
+ * client needs (expired token) and never whether a username or key exists.
+ */
+export type AuthFailure =
+  | { kind: 'unauthenticated'; message: string; scheme: 'Basic' | 'Bearer' }
+  | { kind: 'throttled'; retryAfterSeconds: number };
+
+export type AuthResult = { ok: true; caller: Caller } | { ok: false; failure: AuthFailure };
+export type TokenGrant = { ok: true; accessToken: string; ttlSeconds: number } | { ok: false; failure: AuthFailure };
+
+const BAD_TILL = 'Authentication failed: send valid till credentials or an OAuth token';
+const BAD_CLIENT = 'Authentication failed: unknown key or wrong secret';
+const BAD_TOKEN = 'Authentication failed: the OAuth token is not valid';
+const EXPIRED_TOKEN = 'Authentication failed: the OAuth token has expired; generate a new one';
+
+/**
+ * scrypt costs tens of milliseconds by design, too much to pay on every request. A successful
+ * verification is remembered by a fingerprint of (name, stored hash, presented secret), so a
+ * changed secret or a different presented one always goes through scrypt again.
+ */
+const VERIFIED_CACHE_LIMIT = 10_000;
+
+export interface AuthenticatorDependencies {
+  db: DB;
+  clock: Clock;
+  signingKey: SigningKey;
+  throttle: LoginThrottle;
+}
+
+export class Authenticator {
+  private readonly verified = new Set<string>();
+
+  constructor(private readonly deps: AuthenticatorDependencies) {}
+
+  async basic(username: string, secret: string): Promise<AuthResult> {
+    const subject = loginSubject('basic', username);
+    const retryAfterSeconds = await this.deps.throttle.retryAfter(subject);
+    if (retryAfterSeconds !== undefined) return { ok: false, failure: { kind: 'throttled', retryAfterSeconds } };
+    // PostgreSQL text cannot hold U+0000: such a name matches nothing, and must not reach a query.
+    const till = username.includes('\u0000') ? undefined : await findTillCredential(this.deps.db, username);
+    if (!till || !(await this.verify(username, secret, till.passwordHash))) {
+      await this.deps.throttle.recordFailure(subject);
+      return unauthenticated(BAD_TILL, 'Basic');
+    }
+    return {
+      ok: true,
+      caller: {
+        org: { id: till.orgId, timezone: till.orgTimezone, configs: till.orgConfigs },
+        accessGroups: till.accessGroups,
+        credential: { kind: 'till', id: till.tillId, name: till.username },
+      },
+    };
+  }
+
+  async issueToken(key: string, secret: string): Promise<TokenGrant> {
+    const subject = loginSubject('oauth', key);
+    const retryAfterSeconds = await this.deps.throttle.retryAfter(subject);
+    if (retryAfterSeconds !== undefined) return { ok: false, failure: { kind: 'throttled', retryAfterSeconds } };
+    const client = key.includes('\u0000') ? undefined : await findOAuthClient(this.deps.db, key);
+    if (!client || !(await this.verify(`oauth\u0000${key}`, secret, client.secretHash))) {
+      await this.deps.throttle.recordFailure(subject);
+      return unauthenticated(BAD_CLIENT, 'Bearer');
+    }
+    const ttlSeconds = client.tokenTtlSeconds;
+    const accessToken = await issueAccessToken(this.deps.signingKey, { key, orgId: client.orgId, ttlSeconds }, this.deps.clock.now());
+    return { ok: true, accessToken, ttlSeconds };
+  }
+
+  /**
+   * A token is good while its signature, issuer and expiry hold and its client still exists in
+   * the org the token names, with no secret change since it was issued. Access groups are the
+   * client's current ones.
+   */
+  async token(token: string): Promise<AuthResult> {
+    const verification = await verifyAccessToken(this.deps.signingKey, token, this.deps.clock.now());
+    if (!verification.ok) return unauthenticated(verification.reason === 'expired' ? EXPIRED_TOKEN : BAD_TOKEN, 'Bearer');
+    const { clientKey, orgId, issuedAt } = verification.claims;
+    const client = await findOAuthClient(this.deps.db, clientKey);
+    if (!client || client.orgId !== orgId || issuedAt < revokedBefore(client)) return unauthenticated(BAD_TOKEN, 'Bearer');
+    return {
+      ok: true,
+      caller: {
+        org: { id: client.orgId, timezone: client.orgTimezone, configs: client.orgConfigs },
+        accessGroups: client.accessGroups,
+        credential: { kind: 'oauth', id: client.clientId, name: client.key },
+      },
+    };
+  }
+
+  private async verify(name: string, secret: string, storedHash: string): Promise<boolean> {
+    const key = fingerprint(name, storedHash, secret);
+    if (this.verified.has(key)) return true;
+    if (!(await verifySecret(secret, storedHash))) return false;
+    if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.clear();
+    this.verified.add(key);
+    return true;
+  }
+}
+
+/** Token `iat` has whole seconds: a token issued in the second of a secret change still counts. */
+function revokedBefore(client: OAuthClientCredential): number {
+  return Math.floor(client.secretChangedAt.getTime() / 1000);
+}
+
+function unauthenticated(message: string, scheme: 'Basic' | 'Bearer'): { ok: false; failure: AuthFailure } {
+  return { ok: false, failure: { kind: 'unauthenticated', message, scheme } };
+}

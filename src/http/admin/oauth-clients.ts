@@ -1,0 +1,75 @@
+import { Type } from 'typebox';
+import { describeOAuthClients, putOAuthClient, removeOAuthClient } from '../../domain/admin/oauth-clients.js';
+import { answer, notFound, sendFailure, type AdminApp, type AdminDependencies } from './common.js';
+import { adminDocs, errorResponses, OAuthClientBody, OAuthClientParams, OAuthClientView, OrgParams } from './schemas.js';
+
+export function oauthClientRoutes(app: AdminApp, { db, clock }: AdminDependencies): void {
+  app.get(
+    '/orgs/:orgId/oauthClients',
+    {
+      schema: {
+        ...adminDocs,
+        summary: "List the org's OAuth clients (never their secrets)",
+        params: OrgParams,
+        response: { 200: Type.Object({ oauthClients: Type.Array(OAuthClientView) }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const oauthClients = await describeOAuthClients(db, Number(request.params.orgId));
+      return oauthClients ? { oauthClients } : notFound(reply, `org ${request.params.orgId}`);
+    },
+  );
+
+  app.get(
+    '/orgs/:orgId/oauthClients/:key',
+    {
+      schema: {
+        ...adminDocs,
+        summary: 'An OAuth client of the org (never its secret)',
+        params: OAuthClientParams,
+        response: { 200: OAuthClientView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { orgId, key } = request.params;
+      const [client] = (await describeOAuthClients(db, Number(orgId), key)) ?? [];
+      return client ?? notFound(reply, `OAuth client "${key}" in org ${orgId}`);
+    },
+  );
+
+  app.put(
+    '/orgs/:orgId/oauthClients/:key',
+    {
+      schema: {
+        ...adminDocs,
+        summary: 'Create or update an OAuth client (key and secret for POST /v3/oauth/token/generate)',
+        description:
+          'Keys are unique across the service: one that belongs to another org answers 409. A left-out tokenTtlSeconds keeps the stored one (3600 on create; at most 3600). A new secret revokes every token issued before it.',
+        params: OAuthClientParams,
+        body: OAuthClientBody,
+        response: { 200: OAuthClientView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { orgId, key } = request.params;
+      return answer(reply, await putOAuthClient(db, Number(orgId), key, request.body, clock));
+    },
+  );
+
+  app.delete(
+    '/orgs/:orgId/oauthClients/:key',
+    {
+      schema: {
+        ...adminDocs,
+        summary: 'Delete an OAuth client; its tokens stop working at once',
+        params: OAuthClientParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { orgId, key } = request.params;
+      const result = await removeOAuthClient(db, Number(orgId), key);
+      return result.ok ? reply.code(204).send(null) : sendFailure(reply, result.failure);
+    },
+  );
+}

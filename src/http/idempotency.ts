@@ -1,0 +1,84 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DB } from '../db/database.js';
+import type { Clock } from '../domain/clock.js';
+import { claimKey, idempotencyScope, recordAnswer, releaseKey, requestHash, type IdempotencyScope } from '../domain/idempotency.js';
+import { sendError } from './envelope.js';
+
+const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
+
+interface Held {
+  scope: IdempotencyScope;
+  token: string;
+  /** Set by the handler once its answer is final; otherwise the key is let go when the answer leaves. */
+  remember: boolean;
+}
+
+export interface Idempotency {
+  /** preHandler: claims the key, or answers with the stored first answer, 422, 409 or 400. */
+  preHandler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
+  /** onSend: stores the answer of a claimed key that the handler called final, else lets the key go. */
+  onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown>;
+  /**
+   * Called by the handler with its use case's answer: `final` when it may be replayed. An answer
+   * that changed nothing and asks the client to retry (2001, 2010) is not: a retry must run again.
+   */
+  remember(request: FastifyRequest, final: boolean): void;
+}
+
+/**
+ * `Idempotency-Key` (SPEC §11) for a POST route whose caller is known (after requireAccess):
+ * whole-request errors (400, 2002, 2008) are not stored, 401/403/413/415 never reach it.
+ */
+export function idempotency(deps: { db: DB; clock: Clock }): Idempotency {
+  const held = new WeakMap<FastifyRequest, Held>();
+  return {
+    async preHandler(request, reply) {
+      const header = request.headers[IDEMPOTENCY_KEY_HEADER];
+      if (header === undefined || header === '') return undefined;
+      if (typeof header !== 'string' || !VALID_KEY.test(header)) {
+        return sendError(reply, 400, 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+      }
+      const scope = idempotencyScope(request.caller!, header);
+      const claim = await claimKey(deps, scope, requestHash(request.routeOptions.url ?? request.url, request.body));
+      switch (claim.kind) {
+        case 'execute':
+          held.set(request, { scope, token: claim.token, remember: false });
+          return undefined;
+        case 'replay':
+          return reply
+            .code(claim.statusCode)
+            .header('content-type', 'application/json; charset=utf-8')
+            .header('Idempotent-Replayed', 'true')
+            .send(claim.body);
+        case 'mismatch':
+          return sendError(reply, 422, 'This Idempotency-Key was already used with a different request');
+        case 'in_progress':
+          return sendError(reply, 409, 'A request with this Idempotency-Key is in progress; retry later');
+      }
+    },
+
+    async onSend(request, reply, payload) {
+      const claim = held.get(request);
+      if (!claim) return payload;
+      held.delete(request);
+      try {
+        if (claim.remember && typeof payload === 'string') {
+          await recordAnswer(deps.db, claim.scope, claim.token, reply.statusCode, payload);
+        } else {
+          await releaseKey(deps.db, claim.scope, claim.token);
+        }
+      } catch (error) {
+        // The answer itself is right and goes out; only its replay is lost. The claim stays until
+        // it counts as abandoned, after which a retry runs the request again.
+        request.log.error({ err: error }, 'could not record the Idempotency-Key answer');
+      }
+      return payload;
+    },
+
+    remember(request, final) {
+      const claim = held.get(request);
+      if (claim) claim.remember = final;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brandDeclarations, link, mobileOf, NOW, TILL } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+// Faults of the service itself, made real by taking a table away from under it.
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ declarations: brandDeclarations(20), now: NOW, defaultAuth: TILL });
+});
+afterAll(() => server.close());
+
+async function withoutTable(table: string, run: () => Promise<void>) {
+  await sql`alter table ${sql.table(table)} rename to ${sql.table(`${table}_away`)}`.execute(server.database.db);
+  try {
+    await run();
+  } finally {
+    await sql`alter table ${sql.table(`${table}_away`)} rename to ${sql.table(table)}`.execute(server.database.db);
+  }
+}
+
+const count = async (table: 'memberships' | 'membership_activities') =>
+  Number((await server.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+
+describe('a fault of the service', () => {
+  it('answers 2001 on every entry with HTTP 500 and writes nothing of the batch', async () => {
+    const before = await count('memberships');
+    await withoutTable('membership_activities', async () => {
+      const response = await link(server, [
+        [{ mobile: mobileOf(1) }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'a' } }]],
+        [{ mobile: mobileOf(2) }, [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'b' } }, { partnerProgramName: 'Coalition' }]],
+      ]);
+      expect(response.status).toBe(500);
+      const statuses = response.body.linkCustomers.flatMap((c: { linkToPartnerPrograms: Array<{ partnerLinkStatus: unknown }> }) =>
+        c.linkToPartnerPrograms.map((p) => p.partnerLinkStatus),
+      );
+      expect(statuses).toEqual(Array(3).fill({ status: false, code: 2001, message: 'Partner program event failed' }));
+    });
+    expect(await count('memberships')).toBe(before);
+    const retry = await link(server, [[{ mobile: mobileOf(1) }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'a' } }]]]);
+    expect(retry.status).toBe(200);
+  });
+
+  it('answers an unexpected failure with the JSON envelope and HTTP 500', async () => {
+    await withoutTable('tills', async () => {
+      const response = await link(server, [[{ mobile: mobileOf(3) }, [{ partnerProgramName: 'Goldstar' }]]]);
+      expect(response.status).toBe(500);
+      expect(response.body).toEqual({ errors: [{ status: false, code: 500, message: 'Internal error' }], warnings: [] });
+    });
+  });
+
+});
+
+describe('values PostgreSQL cannot hold', () => {
+  it.each([
+    '/v2/customers/lookup?identifierName=mobile&identifierValue=%00abc',
+    '/v2/customers/lookup?identifierName=email&identifierValue=a%00',
+    '/v2/partnerProgram/customerActivityHistories?identifierName=externalId&identifierValue=%00&activityType=LINKINGUPDATES',
+  ])('finds nobody for a NUL character: %s', async (path) => {
+    const response = await server.request('GET', path);
+    expect(response.status).toBe(404);
+    expect(response.body.errors[0].code).toBe(1011);
+  });
+});
