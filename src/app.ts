@@ -16,12 +16,10 @@ import { ErrorEnvelopeSchema, sendError, StatusSchema } from './http/envelope.js
 import { registerErrorHandling } from './http/errors.js';
 import { adminRoutes } from './http/admin/index.js';
 import { healthRoutes } from './http/routes/health.js';
-import { delinkRoutes } from './http/routes/delink.js';
-import { linkRoutes } from './http/routes/link.js';
+import { batchEndpoints } from './http/routes/batch-endpoints.js';
 import { lookupRoutes } from './http/routes/lookup.js';
 import { oauthTokenRoutes } from './http/routes/oauth.js';
 import { historyRoutes } from './http/routes/history.js';
-import { updateRoutes } from './http/routes/update.js';
 
 export interface AppDependencies {
   config: Pick<Config, 'bodyLimitBytes' | 'adminToken' | 'lockTimeoutMs' | 'timezone' | 'oauthSigningKey'>;
@@ -112,8 +110,7 @@ export async function buildApp({ config, db, clock, logger, sandbox }: AppDepend
   await app.register(oauthTokenRoutes, { authenticator });
 
   healthRoutes(app, db);
-  linkRoutes(app, { db, clock, lockTimeoutMs: config.lockTimeoutMs });
-  for (const routes of [updateRoutes, delinkRoutes]) routes(app, { db, clock, lockTimeoutMs: config.lockTimeoutMs });
+  batchEndpoints(app, { db, clock, lockTimeoutMs: config.lockTimeoutMs });
   lookupRoutes(app, { db, clock });
   historyRoutes(app, { db, clock });
   if (config.adminToken) await app.register(adminRoutes, {

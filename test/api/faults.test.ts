@@ -53,6 +53,15 @@ describe('a fault of the service', () => {
 });
 
 describe('values PostgreSQL cannot hold', () => {
+  it('refuses credentials holding a NUL character as any wrong credentials', async () => {
+    const header = `Basic ${Buffer.from('brand\u0000till:secret').toString('base64')}`;
+    const response = await server.request('POST', '/v2/partnerProgram/linkCustomer', { body: { linkCustomers: [] }, headers: { authorization: header } });
+    expect(response.status).toBe(401);
+    expect(response.body.errors[0].code).toBe(401);
+    const token = await server.request('POST', '/v3/oauth/token/generate', { body: { key: 'a\u0000b', secret: 'x'.repeat(20) }, auth: null });
+    expect(token.status).toBe(401);
+  });
+
   it.each([
     '/v2/customers/lookup?identifierName=mobile&identifierValue=%00abc',
     '/v2/customers/lookup?identifierName=email&identifierValue=a%00',
