@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { DB } from '../database.js';
 import type { Database } from '../schema.js';
+import { UNIQUE_VIOLATION } from '../errors.js';
 import { violationOf } from './configuration.repository.js';
 
 /**
@@ -94,7 +95,7 @@ export async function writeCustomers(trx: Transaction<Database>, orgId: number, 
     return { ok: true, inserted: rows };
   } catch (error) {
     const violation = violationOf(error);
-    if (violation?.code !== '23505') throw error;
+    if (violation?.code !== UNIQUE_VIOLATION) throw error;
     return { ok: false, takenField: fieldOfConstraint[violation.constraint ?? ''] };
   }
 }

@@ -1,6 +1,7 @@
 import { sql, type Transaction, type Updateable } from 'kysely';
 import type { DB } from '../database.js';
 import type { Database, PartnerProgramsTable } from '../schema.js';
+import { FOREIGN_KEY_VIOLATION } from '../errors.js';
 import { violationOf } from './configuration.repository.js';
 
 /** Partner programs and their tiers as the admin API and the config file write and read them. */
@@ -133,7 +134,7 @@ export async function replaceTiers(trx: Transaction<Database>, programId: number
       .where('number', '>', names.length)
       .execute();
   } catch (error) {
-    if (violationOf(error)?.code !== '23503') throw error;
+    if (violationOf(error)?.code !== FOREIGN_KEY_VIOLATION) throw error;
     return { held: existing[names.length] ?? { number: names.length + 1, name: '?' } };
   }
   // A reorder moves names between numbers; parking the renamed rows under a name no tier can
