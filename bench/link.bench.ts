@@ -62,7 +62,8 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
   const idle = measureCpu(() => undefined);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const hostBusyBeforePercent = idle().hostBusyPercent;
-  if (hostBusyBeforePercent > 10) progress(`warning: the host was ${hostBusyBeforePercent.toFixed(0)}% busy before the run`);
+  if (hostBusyBeforePercent > 10)
+    progress(`warning: the host was ${hostBusyBeforePercent.toFixed(0)}% busy before the run`);
 
   const levels: LevelResult[] = [];
   for (const [index, connections] of settings.connectionLevels.entries()) {

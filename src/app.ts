@@ -113,7 +113,8 @@ export async function buildApp({ config, db, clock, logger, sandbox }: AppDepend
   batchEndpoints(app, { db, clock, lockTimeoutMs: config.lockTimeoutMs });
   lookupRoutes(app, { db, clock });
   historyRoutes(app, { db, clock });
-  if (config.adminToken) await app.register(adminRoutes, {
+  if (config.adminToken)
+    await app.register(adminRoutes, {
       prefix: '/admin/v1',
       token: config.adminToken,
       db,

@@ -10,11 +10,9 @@ const program = new Command()
   .name('partner-programs')
   .description('Partner program service: links loyalty customers to partner programs.');
 
-const roleOption = new Option('--role <role>', 'what this process runs: api (HTTP), worker (scheduler) or all').choices([
-  'api',
-  'worker',
-  'all',
-]);
+const roleOption = new Option('--role <role>', 'what this process runs: api (HTTP), worker (scheduler) or all').choices(
+  ['api', 'worker', 'all'],
+);
 
 program
   .command('serve', { isDefault: true })

@@ -72,7 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   };
 
   const timezone = value('TZ') ?? 'UTC';
-  if (!isValidTimeZone(timezone)) problems.push(`TZ must be an IANA time zone such as UTC or Asia/Kolkata (got "${timezone}")`);
+  if (!isValidTimeZone(timezone))
+    problems.push(`TZ must be an IANA time zone such as UTC or Asia/Kolkata (got "${timezone}")`);
 
   const databaseUrl = value('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -81,7 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
 
   const adminToken = value('ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
-    problems.push(`ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (unset it to turn the admin API off)`);
+    problems.push(
+      `ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (unset it to turn the admin API off)`,
+    );
   }
 
   // A PEM in an environment variable often arrives with its newlines written as "\n".

@@ -31,7 +31,12 @@ interface HttpRun {
  * in-flight requests the service may still commit, and the membership count could no longer be
  * checked exactly.
  */
-function runLinkRequests(address: string, connections: number, amount: number, slots: LinkSlots<string>): Promise<HttpRun> {
+function runLinkRequests(
+  address: string,
+  connections: number,
+  amount: number,
+  slots: LinkSlots<string>,
+): Promise<HttpRun> {
   const latenciesMs: number[] = [];
   let ok = 0;
   let firstFailure: string | undefined;
@@ -120,8 +125,14 @@ export async function measureHttpLevel(level: HttpLevel): Promise<Measurement | 
     batches: responses,
     seconds: elapsed,
     ...rates(responses, elapsed),
-    p50Ms: percentile(runs.flatMap((r) => r.latenciesMs), 0.5),
-    p99Ms: percentile(runs.flatMap((r) => r.latenciesMs), 0.99),
+    p50Ms: percentile(
+      runs.flatMap((r) => r.latenciesMs),
+      0.5,
+    ),
+    p99Ms: percentile(
+      runs.flatMap((r) => r.latenciesMs),
+      0.99,
+    ),
     failed: sum(all, (r) => r.responses - r.ok),
     errors: sum(all, (r) => r.errors),
     cappedByCustomers: elapsed < level.seconds * 0.95,

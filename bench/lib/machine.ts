@@ -44,7 +44,9 @@ export function measureCpu(serviceCpuSeconds: () => number | undefined): () => C
     return {
       hostBusyPercent: total > 0 ? (100 * (hostAfter.busy - hostBefore.busy)) / total : 0,
       serviceCores:
-        serviceBefore === undefined || serviceAfter === undefined ? undefined : (serviceAfter - serviceBefore) / wallSeconds,
+        serviceBefore === undefined || serviceAfter === undefined
+          ? undefined
+          : (serviceAfter - serviceBefore) / wallSeconds,
       benchCores: (bench.user + bench.system) / 1e6 / wallSeconds,
     };
   };

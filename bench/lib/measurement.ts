@@ -29,7 +29,11 @@ export function rates(batches: number, seconds: number): Pick<Measurement, 'batc
 }
 
 export function verified(measurement: Measurement): boolean {
-  return measurement.memberships.added === measurement.memberships.expected && measurement.failed === 0 && measurement.errors === 0;
+  return (
+    measurement.memberships.added === measurement.memberships.expected &&
+    measurement.failed === 0 &&
+    measurement.errors === 0
+  );
 }
 
 /** Nearest-rank percentile of unsorted samples. */

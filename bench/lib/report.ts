@@ -28,7 +28,8 @@ export function reportedSettings(settings: BenchSettings): BenchReport['settings
 }
 
 export function levelResult(connections: number, service?: Measurement, rawSql?: Measurement): LevelResult {
-  const serviceToRawSql = service && rawSql && rawSql.linksPerSecond > 0 ? service.linksPerSecond / rawSql.linksPerSecond : undefined;
+  const serviceToRawSql =
+    service && rawSql && rawSql.linksPerSecond > 0 ? service.linksPerSecond / rawSql.linksPerSecond : undefined;
   return { connections, service, rawSql, serviceToRawSql };
 }
 
@@ -64,7 +65,10 @@ export function formatReport(report: BenchReport): string {
     ['| svc/raw', 9, (l) => fixed(3)(l.serviceToRawSql)],
   ];
   const row = (cells: string[]) => cells.map((cell, i) => cell.padStart(columns[i]![1])).join(' ');
-  const table = [row(columns.map(([title]) => title)), ...report.levels.map((l) => row(columns.map(([, , cell]) => cell(l))))];
+  const table = [
+    row(columns.map(([title]) => title)),
+    ...report.levels.map((l) => row(columns.map(([, , cell]) => cell(l)))),
+  ];
   return [...header, ...table, '', ...report.levels.flatMap(checks), ...legend].join('\n');
 }
 

@@ -19,7 +19,8 @@ export const TILL = { username: 'bench.till', password: 'bench-password' } as co
  * both sides write the same rows to the same tables without ever meeting.
  */
 const PROGRAMS_PER_SIDE = 3;
-const programsNamed = (name: string) => Array.from({ length: PROGRAMS_PER_SIDE }, (_, i) => (i === 0 ? name : `${name}_${i + 1}`));
+const programsNamed = (name: string) =>
+  Array.from({ length: PROGRAMS_PER_SIDE }, (_, i) => (i === 0 ? name : `${name}_${i + 1}`));
 export const HTTP_PROGRAMS = programsNamed('Goldstar');
 export const RAW_SQL_PROGRAMS = programsNamed('Coalition');
 
@@ -124,7 +125,12 @@ async function startInProcess(env: NodeJS.ProcessEnv): Promise<RunningService> {
     await server.close();
     throw new Error('the service does not serve HTTP in this ROLE: unset ROLE or set it to api or all');
   }
-  return { address: server.address, cpuSeconds: () => undefined, exitReason: () => undefined, stop: () => server.close() };
+  return {
+    address: server.address,
+    cpuSeconds: () => undefined,
+    exitReason: () => undefined,
+    stop: () => server.close(),
+  };
 }
 
 function freePort(): Promise<number> {
@@ -144,7 +150,10 @@ async function waitUntilReady(address: string, exitReason: () => string | undefi
   while (performance.now() < deadline) {
     const gone = exitReason();
     if (gone) throw new Error(`the service ${gone} before it was ready`);
-    const ready = await fetch(`${address}/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${address}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

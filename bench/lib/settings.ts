@@ -16,9 +16,12 @@ export interface BenchSettings {
 export const BATCH_SIZE = 50;
 
 export function readSettings(env: NodeJS.ProcessEnv): BenchSettings {
-  const levels = (env.BENCH_CONNECTIONS ?? '1,8,32').split(',').map((part) => positiveInteger('BENCH_CONNECTIONS', part));
+  const levels = (env.BENCH_CONNECTIONS ?? '1,8,32')
+    .split(',')
+    .map((part) => positiveInteger('BENCH_CONNECTIONS', part));
   const mode = env.BENCH_SERVER ?? 'child';
-  if (mode !== 'child' && mode !== 'in-process') throw new Error(`BENCH_SERVER must be child or in-process (got "${mode}")`);
+  if (mode !== 'child' && mode !== 'in-process')
+    throw new Error(`BENCH_SERVER must be child or in-process (got "${mode}")`);
   return {
     serverUrl: env.BENCH_DATABASE_URL ?? env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     connectionLevels: levels,

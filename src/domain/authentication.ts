@@ -74,7 +74,11 @@ export class Authenticator {
       return unauthenticated(BAD_CLIENT, 'Bearer');
     }
     const ttlSeconds = client.tokenTtlSeconds;
-    const accessToken = await issueAccessToken(this.deps.signingKey, { key, orgId: client.orgId, ttlSeconds }, this.deps.clock.now());
+    const accessToken = await issueAccessToken(
+      this.deps.signingKey,
+      { key, orgId: client.orgId, ttlSeconds },
+      this.deps.clock.now(),
+    );
     return { ok: true, accessToken, ttlSeconds };
   }
 
@@ -85,10 +89,12 @@ export class Authenticator {
    */
   async token(token: string): Promise<AuthResult> {
     const verification = await verifyAccessToken(this.deps.signingKey, token, this.deps.clock.now());
-    if (!verification.ok) return unauthenticated(verification.reason === 'expired' ? EXPIRED_TOKEN : BAD_TOKEN, 'Bearer');
+    if (!verification.ok)
+      return unauthenticated(verification.reason === 'expired' ? EXPIRED_TOKEN : BAD_TOKEN, 'Bearer');
     const { clientKey, orgId, issuedAt } = verification.claims;
     const client = await findOAuthClient(this.deps.db, clientKey);
-    if (!client || client.orgId !== orgId || issuedAt < revokedBefore(client)) return unauthenticated(BAD_TOKEN, 'Bearer');
+    if (!client || client.orgId !== orgId || issuedAt < revokedBefore(client))
+      return unauthenticated(BAD_TOKEN, 'Bearer');
     return {
       ok: true,
       caller: {

@@ -48,7 +48,10 @@ interface Hashes {
 /** Applies checked declarations in one transaction; idempotent, so every start may re-apply the file. */
 export async function applyDeclarations(db: DB, declarations: Declarations, options: ApplyOptions): Promise<void> {
   const hashes: Hashes = {
-    tills: await tillHashes(db, declarations.orgs.flatMap((org) => (org.tills ?? []).map((till) => ({ orgId: org.id, till })))),
+    tills: await tillHashes(
+      db,
+      declarations.orgs.flatMap((org) => (org.tills ?? []).map((till) => ({ orgId: org.id, till }))),
+    ),
     clients: await oauthClientHashes(
       db,
       declarations.orgs.flatMap((org) => (org.oauthClients ?? []).map((client) => ({ orgId: org.id, client }))),
@@ -69,7 +72,11 @@ async function applyOrg(
   options: ApplyOptions,
   now: Date,
 ): Promise<void> {
-  const { timezone } = await upsertOrg(trx, { ...org, configs: org.configs ?? {}, defaultTimezone: options.defaultTimezone });
+  const { timezone } = await upsertOrg(trx, {
+    ...org,
+    configs: org.configs ?? {},
+    defaultTimezone: options.defaultTimezone,
+  });
   const saved: { id: number; program: PartnerProgramDeclaration; path: string }[] = [];
   for (const [l, loyaltyProgram] of (org.loyaltyPrograms ?? []).entries()) {
     const at = `${path}.loyaltyPrograms[${l}]`;
@@ -128,7 +135,8 @@ export async function putLoyaltyProgram(
   return inTransaction(db, async (trx) => {
     if (!(await findOrg(trx, orgId))) reject('not_found', `No org ${orgId}`);
     const saved = await upsertLoyaltyProgram(trx, orgId, { ...body, id: loyaltyProgramId });
-    if (saved === 'taken') reject('conflict', `loyaltyProgramId: loyalty program ${loyaltyProgramId} belongs to another org`);
+    if (saved === 'taken')
+      reject('conflict', `loyaltyProgramId: loyalty program ${loyaltyProgramId} belongs to another org`);
     return saved;
   });
 }

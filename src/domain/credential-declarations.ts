@@ -24,10 +24,18 @@ export const OAuthClientDeclarationSchema = Type.Object(
       pattern: '^[A-Za-z0-9._~-]+$',
       description: 'Unique across the service; letters, digits and . _ ~ - (it appears in admin URLs)',
     }),
-    secret: Type.String({ minLength: 16, maxLength: 200, description: 'At least 16 characters; stored only as a scrypt hash' }),
+    secret: Type.String({
+      minLength: 16,
+      maxLength: 200,
+      description: 'At least 16 characters; stored only as a scrypt hash',
+    }),
     accessGroups: Type.Array(AccessGroupSchema, { uniqueItems: true }),
     tokenTtlSeconds: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: MAX_TOKEN_TTL_SECONDS, description: `Token lifetime; default and maximum ${MAX_TOKEN_TTL_SECONDS}` }),
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_TOKEN_TTL_SECONDS,
+        description: `Token lifetime; default and maximum ${MAX_TOKEN_TTL_SECONDS}`,
+      }),
     ),
   },
   { additionalProperties: false },

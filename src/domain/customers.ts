@@ -76,10 +76,7 @@ function identifierText(value: unknown): string | undefined {
 export type Resolution = { ok: true; customer: StoredCustomer } | { ok: false; outcome: CustomerOutcome };
 
 /** Every identifier given must name the same stored customer (SPEC §4). */
-export function resolveCustomer(
-  parsed: Extract<ParsedCustomer, { ok: true }>,
-  index: CustomerIndex,
-): Resolution {
+export function resolveCustomer(parsed: Extract<ParsedCustomer, { ok: true }>, index: CustomerIndex): Resolution {
   if (parsed.unmatchable) return { ok: false, outcome: 'NOT_FOUND' };
   const matches = [
     parsed.query.id === undefined ? undefined : index.byId.get(parsed.query.id),

@@ -119,13 +119,15 @@ export function checkPartnerProgram(program: PartnerProgramDeclaration, path: st
     if (program.tiers?.length) problems.push(`${path}.tiers: a SUPPLEMENTARY program has no tiers`);
   } else {
     if (program.membershipCycle) problems.push(`${path}.membershipCycle: only SUPPLEMENTARY programs have a cycle`);
-    if (program.backupProgram) problems.push(`${path}.backupProgram: only SUPPLEMENTARY programs have a backup program`);
+    if (program.backupProgram)
+      problems.push(`${path}.backupProgram: only SUPPLEMENTARY programs have a backup program`);
     if (program.expiryReminderDays?.length) {
       problems.push(`${path}.expiryReminderDays: only SUPPLEMENTARY programs have expiry reminders`);
     }
   }
   const lowered = (program.tiers ?? []).map((t) => t.toLowerCase());
-  if (new Set(lowered).size !== lowered.length) problems.push(`${path}.tiers: tier names must be unique (case-insensitively)`);
+  if (new Set(lowered).size !== lowered.length)
+    problems.push(`${path}.tiers: tier names must be unique (case-insensitively)`);
   if (program.backupProgram && program.backupProgram.toLowerCase() === program.name.toLowerCase()) {
     problems.push(`${path}.backupProgram: a program cannot be its own backup`);
   }
@@ -153,7 +155,8 @@ export function checkDeclarations(value: unknown): Declarations {
     }
     const names = new Map<string, PartnerProgramDeclaration>();
     (org.loyaltyPrograms ?? []).forEach((lp, l) => {
-      if (loyaltyIds.has(lp.id)) problems.push(`${orgPath}.loyaltyPrograms[${l}].id: loyalty program ${lp.id} is declared twice`);
+      if (loyaltyIds.has(lp.id))
+        problems.push(`${orgPath}.loyaltyPrograms[${l}].id: loyalty program ${lp.id} is declared twice`);
       loyaltyIds.add(lp.id);
       (lp.partnerPrograms ?? []).forEach((pp, p) => {
         const path = `${orgPath}.loyaltyPrograms[${l}].partnerPrograms[${p}]`;
@@ -172,11 +175,13 @@ export function checkDeclarations(value: unknown): Declarations {
       }),
     );
     (org.tills ?? []).forEach((till, t) => {
-      if (usernames.has(till.username)) problems.push(`${orgPath}.tills[${t}].username: "${till.username}" is declared twice`);
+      if (usernames.has(till.username))
+        problems.push(`${orgPath}.tills[${t}].username: "${till.username}" is declared twice`);
       usernames.add(till.username);
     });
     (org.oauthClients ?? []).forEach((client, c) => {
-      if (clientKeys.has(client.key)) problems.push(`${orgPath}.oauthClients[${c}].key: "${client.key}" is declared twice`);
+      if (clientKeys.has(client.key))
+        problems.push(`${orgPath}.oauthClients[${c}].key: "${client.key}" is declared twice`);
       clientKeys.add(client.key);
     });
     (org.customers ?? []).forEach((customer, c) => {

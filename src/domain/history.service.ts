@@ -103,7 +103,8 @@ function programNow(row: HistoryMembershipRow, now: Temporal.Instant, zone: stri
   const advanced = advanceMembership(row.membership, now, zone);
   const due = advanced.activities.map((a) => ({ type: a.type, at: a.at })).reverse();
   const newestDue = due[0];
-  const last = newestDue && (!row.lastActivity || !isBefore(newestDue.at, row.lastActivity.at)) ? newestDue : row.lastActivity;
+  const last =
+    newestDue && (!row.lastActivity || !isBefore(newestDue.at, row.lastActivity.at)) ? newestDue : row.lastActivity;
   // A membership without any activity cannot come from the API; it has no history to show.
   return last ? { row, membership: advanced.membership, due, last } : undefined;
 }

@@ -97,7 +97,13 @@ export async function claimKey(
   return { kind: 'in_progress' };
 }
 
-export async function recordAnswer(db: DB, scope: IdempotencyScope, token: string, statusCode: number, body: string): Promise<void> {
+export async function recordAnswer(
+  db: DB,
+  scope: IdempotencyScope,
+  token: string,
+  statusCode: number,
+  body: string,
+): Promise<void> {
   await storeIdempotentAnswer(db, scope, token, { statusCode, body });
 }
 

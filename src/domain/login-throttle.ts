@@ -33,7 +33,12 @@ export class LoginThrottle {
 
   async recordFailure(subject: LoginSubject): Promise<void> {
     const now = this.clock.now();
-    await recordLoginFailure(this.db, subject.id, toDate(now), toDate(now.subtract({ seconds: FAILED_LOGIN_WINDOW_SECONDS })));
+    await recordLoginFailure(
+      this.db,
+      subject.id,
+      toDate(now),
+      toDate(now.subtract({ seconds: FAILED_LOGIN_WINDOW_SECONDS })),
+    );
   }
 }
 

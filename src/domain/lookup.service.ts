@@ -1,5 +1,9 @@
 import type { DB } from '../db/database.js';
-import { findCustomerByIdentifier, findMembershipLabels, type IdentifierName } from '../db/repositories/customer-view.repository.js';
+import {
+  findCustomerByIdentifier,
+  findMembershipLabels,
+  type IdentifierName,
+} from '../db/repositories/customer-view.repository.js';
 import { findMembershipsOfCustomers } from '../db/repositories/memberships.repository.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';

@@ -5,7 +5,11 @@
 export const customerOutcomes = {
   FOUND: { status: true, code: 1000, message: 'Customer successfully retrieved' },
   NO_IDENTIFIER: { status: false, code: 1015, message: 'No identifier provided' },
-  INVALID_IDENTIFIER: { status: false, code: 1015, message: 'No usable identifier provided: id must be a positive integer' },
+  INVALID_IDENTIFIER: {
+    status: false,
+    code: 1015,
+    message: 'No usable identifier provided: id must be a positive integer',
+  },
   NOT_FOUND: { status: false, code: 1011, message: 'Cannot find customer for provided identifier' },
   IDENTIFIERS_DISAGREE: {
     status: false,
@@ -65,7 +69,11 @@ export type EntryOutcome = keyof typeof entryOutcomes;
 /** Whole-answer errors of the activity history (SPEC §7), carried in its `errors[]`. */
 export const historyOutcomes = {
   NO_ACTIVITY: { status: false, code: 2011, message: 'No partner program activity found for customer' },
-  INVALID_ACTIVITY_TYPE: { status: false, code: 2014, message: 'activityType must be LINKINGUPDATES or BENEFITSAVAILED' },
+  INVALID_ACTIVITY_TYPE: {
+    status: false,
+    code: 2014,
+    message: 'activityType must be LINKINGUPDATES or BENEFITSAVAILED',
+  },
   DATES_NOT_ALLOWED: {
     status: false,
     code: 2015,

@@ -43,10 +43,14 @@ export function expireCustomerMemberships(
     if (!wasOpen && m.pendingRelinkStart === null) continue;
     const job = { customerId: m.customerId, programId: m.programId, at, source: 'JOB' as const };
     const more: Activity[] = [...before.activities];
-    if (m.pendingRelinkStart) more.push({ ...job, type: 'RELINK_CANCELLED', details: { relinkStart: m.pendingRelinkStart.toString() } });
+    if (m.pendingRelinkStart)
+      more.push({ ...job, type: 'RELINK_CANCELLED', details: { relinkStart: m.pendingRelinkStart.toString() } });
     if (wasOpen) more.push({ ...job, type: 'PARTNER_PROGRAM_EARLY_EXPIRY' });
     const endsAtExpiry = wasOpen && m.start !== null && m.start.epochMilliseconds < at.epochMilliseconds;
-    save({ ...m, state: wasOpen ? 'EXPIRED' : m.state, end: endsAtExpiry ? at : m.end, pendingRelinkStart: null }, more);
+    save(
+      { ...m, state: wasOpen ? 'EXPIRED' : m.state, end: endsAtExpiry ? at : m.end, pendingRelinkStart: null },
+      more,
+    );
     if (wasOpen) startBackup(m, program, save, now, timeZone, byProgram);
   }
   return { changed: [...changed.values()], activities };

@@ -1,5 +1,13 @@
 import { createPrivateKey } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type CryptoKey } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importJWK,
+  importPKCS8,
+  type CryptoKey,
+} from 'jose';
 import type { DB } from '../db/database.js';
 import { insertSigningKeyIfAbsent, readSigningKey } from '../db/repositories/signing-keys.repository.js';
 import type { Clock } from './clock.js';
@@ -24,7 +32,8 @@ export function signingKeyProblem(pem: string): string | undefined {
   }
   try {
     const key = createPrivateKey({ key: pem, format: 'pem' });
-    if (key.asymmetricKeyType !== 'rsa') return `must be an RSA key (tokens are signed with RS256), not ${key.asymmetricKeyType}`;
+    if (key.asymmetricKeyType !== 'rsa')
+      return `must be an RSA key (tokens are signed with RS256), not ${key.asymmetricKeyType}`;
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < MIN_SIGNING_KEY_BITS) return `must be an RSA key of at least ${MIN_SIGNING_KEY_BITS} bits (got ${bits})`;
     return undefined;

@@ -38,7 +38,11 @@ export type TokenVerification = { ok: true; claims: AccessTokenClaims } | { ok: 
  * Verifies signature, algorithm, kid, issuer and expiry. The algorithm is pinned to RS256, so an
  * unsigned token (`alg: none`) or one HMAC-signed with the public key as secret never verifies.
  */
-export async function verifyAccessToken(key: SigningKey, token: string, now: Temporal.Instant): Promise<TokenVerification> {
+export async function verifyAccessToken(
+  key: SigningKey,
+  token: string,
+  now: Temporal.Instant,
+): Promise<TokenVerification> {
   try {
     const { payload } = await jwtVerify(
       token,

@@ -32,7 +32,11 @@ export function registerAuthentication(app: App, authenticator: Authenticator): 
     if (basic) return authenticator.basic(basic.username, basic.secret);
     return {
       ok: false,
-      failure: { kind: 'unauthenticated', scheme: 'Basic', message: 'Authentication failed: send till credentials (Basic) or an OAuth token' },
+      failure: {
+        kind: 'unauthenticated',
+        scheme: 'Basic',
+        message: 'Authentication failed: send till credentials (Basic) or an OAuth token',
+      },
     };
   });
 }
@@ -52,7 +56,10 @@ function sendAuthFailure(reply: FastifyReply, failure: AuthFailure): FastifyRepl
     void reply.header('Retry-After', String(failure.retryAfterSeconds));
     return sendError(reply, 429, throttledMessage(failure.retryAfterSeconds));
   }
-  const challenge = failure.scheme === 'Basic' ? 'Basic realm="partner-programs"' : 'Bearer realm="partner-programs", error="invalid_token"';
+  const challenge =
+    failure.scheme === 'Basic'
+      ? 'Basic realm="partner-programs"'
+      : 'Bearer realm="partner-programs", error="invalid_token"';
   void reply.header('WWW-Authenticate', challenge);
   return sendError(reply, 401, failure.message);
 }

@@ -6,7 +6,13 @@ import type { App } from './app-instance.js';
 import { requireAccess } from './auth.js';
 import { batchItems, envelopeOnlyValidator, requireJson } from './batch.js';
 import { idempotency } from './idempotency.js';
-import { CustomerEchoSchema, CustomerIdentifiersSchema, IdempotencyHeadersSchema, V2_SECURITY, WarningSchema } from './schemas/common.js';
+import {
+  CustomerEchoSchema,
+  CustomerIdentifiersSchema,
+  IdempotencyHeadersSchema,
+  V2_SECURITY,
+  WarningSchema,
+} from './schemas/common.js';
 
 export interface BatchRouteDependencies {
   db: DB;

@@ -1,7 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DB } from '../db/database.js';
 import type { Clock } from '../domain/clock.js';
-import { claimKey, idempotencyScope, recordAnswer, releaseKey, requestHash, type IdempotencyScope } from '../domain/idempotency.js';
+import {
+  claimKey,
+  idempotencyScope,
+  recordAnswer,
+  releaseKey,
+  requestHash,
+  type IdempotencyScope,
+} from '../domain/idempotency.js';
 import { sendError } from './envelope.js';
 
 const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';

@@ -54,7 +54,10 @@ export async function runDueWork(deps: SweepDependencies): Promise<SweepReport> 
  * under the lock, found with nothing due, and left unchanged, which is why the report counts
  * changes, not customers taken.
  */
-async function untilDone(deps: SweepDependencies, batch: (deps: SweepDependencies) => Promise<BatchResult>): Promise<number> {
+async function untilDone(
+  deps: SweepDependencies,
+  batch: (deps: SweepDependencies) => Promise<BatchResult>,
+): Promise<number> {
   let changed = 0;
   for (;;) {
     const result = await batch(deps);

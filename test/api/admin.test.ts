@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyDeclarations } from '../../src/domain/configuration.js';
 import { tillSecretOf, verifySecret } from '../../src/domain/credentials.js';
-import { checkDeclarations, DeclarationError, readDeclarationsFile, type Declarations } from '../../src/domain/declarations.js';
+import {
+  checkDeclarations,
+  DeclarationError,
+  readDeclarationsFile,
+  type Declarations,
+} from '../../src/domain/declarations.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestResponse, type TestServer } from '../support/server.js';
 
 // The admin API (SPEC §2) and the config file applied through the same use cases.
@@ -22,7 +27,12 @@ function declarations(): Declarations {
             name: 'Main',
             partnerPrograms: [
               { name: 'Tiered', type: 'EXTERNAL', tiers: ['Silver', 'Gold', 'Platinum'] },
-              { name: 'Sub', type: 'SUPPLEMENTARY', membershipCycle: { unit: 'MONTHS', value: 1 }, backupProgram: 'Spare' },
+              {
+                name: 'Sub',
+                type: 'SUPPLEMENTARY',
+                membershipCycle: { unit: 'MONTHS', value: 1 },
+                backupProgram: 'Spare',
+              },
               { name: 'Spare', type: 'SUPPLEMENTARY', membershipCycle: { unit: 'DAYS', value: 30 } },
             ],
           },
@@ -57,7 +67,10 @@ describe('authentication', () => {
     const response = await server.request('GET', '/admin/v1/orgs', { headers });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect(response.body).toEqual({ errors: [{ status: false, code: 401, message: expect.any(String) }], warnings: [] });
+    expect(response.body).toEqual({
+      errors: [{ status: false, code: 401, message: expect.any(String) }],
+      warnings: [],
+    });
   });
 
   it('checks the token before the body', async () => {
@@ -85,7 +98,12 @@ describe('orgs', () => {
     expect(created.status).toBe(200);
     expect(created.body).toEqual({ id: 700, name: 'New', timezone: 'Europe/London', configs: { A_FLAG: 1 } });
     const updated = await admin('PUT', '/orgs/700', { name: 'Renamed', configs: { B_FLAG: true } });
-    expect(updated.body).toEqual({ id: 700, name: 'Renamed', timezone: 'Europe/London', configs: { A_FLAG: 1, B_FLAG: true } });
+    expect(updated.body).toEqual({
+      id: 700,
+      name: 'Renamed',
+      timezone: 'Europe/London',
+      configs: { A_FLAG: 1, B_FLAG: true },
+    });
     expect((await admin('PUT', '/orgs/701', { name: 'Zoneless' })).body.timezone).toBe('UTC');
     expect(await admin('GET', '/orgs/700')).toMatchObject({
       status: 200,
@@ -97,7 +115,12 @@ describe('orgs', () => {
     const response = await admin('GET', `/orgs/${ORG}`);
     expect(response.status).toBe(200);
     expect(response.text).not.toMatch(/password/i);
-    expect(response.body).toMatchObject({ id: ORG, timezone: 'Asia/Kolkata', configs: {}, customerCount: expect.any(Number) });
+    expect(response.body).toMatchObject({
+      id: ORG,
+      timezone: 'Asia/Kolkata',
+      configs: {},
+      customerCount: expect.any(Number),
+    });
     expect(response.body.tills).toEqual([{ username: 'admin.till', accessGroups: ['DEFAULT'] }]);
     const [main] = response.body.loyaltyPrograms;
     expect(main).toMatchObject({ id: 50, name: 'Main', oneSupplementaryProgramAtATime: false });
@@ -132,7 +155,10 @@ describe('orgs', () => {
   it('merges configs with PATCH; null removes a key', async () => {
     await admin('PUT', '/orgs/703', { name: 'Configs', configs: { KEEP: 'yes', DROP: 1 } });
     const patched = await admin('PATCH', '/orgs/703/configs', { ALLOW_MEMBERSHIP_RELINKING: true, DROP: null });
-    expect(patched).toMatchObject({ status: 200, body: { configs: { KEEP: 'yes', ALLOW_MEMBERSHIP_RELINKING: true } } });
+    expect(patched).toMatchObject({
+      status: 200,
+      body: { configs: { KEEP: 'yes', ALLOW_MEMBERSHIP_RELINKING: true } },
+    });
     expect(patched.body.configs).not.toHaveProperty('DROP');
     expect((await admin('GET', '/orgs/703')).body.configs).toEqual({ KEEP: 'yes', ALLOW_MEMBERSHIP_RELINKING: true });
     expect((await admin('PATCH', '/orgs/703/configs', { lower_case: 1 })).status).toBe(400);
@@ -140,7 +166,10 @@ describe('orgs', () => {
   });
 
   it('creates and updates loyalty programs; an id of another org is a conflict', async () => {
-    const created = await admin('PUT', `/orgs/${ORG}/loyaltyPrograms/51`, { name: 'Second', oneSupplementaryProgramAtATime: true });
+    const created = await admin('PUT', `/orgs/${ORG}/loyaltyPrograms/51`, {
+      name: 'Second',
+      oneSupplementaryProgramAtATime: true,
+    });
     expect(created.body).toEqual({ id: 51, name: 'Second', oneSupplementaryProgramAtATime: true });
     const renamed = await admin('PUT', `/orgs/${ORG}/loyaltyPrograms/51`, { name: 'Second!' });
     expect(renamed.body).toEqual({ id: 51, name: 'Second!', oneSupplementaryProgramAtATime: true });
@@ -152,7 +181,8 @@ describe('orgs', () => {
 });
 
 describe('partner programs', () => {
-  const put = (name: string, body: object) => admin('PUT', `/orgs/${ORG}/partnerPrograms/${encodeURIComponent(name)}`, body);
+  const put = (name: string, body: object) =>
+    admin('PUT', `/orgs/${ORG}/partnerPrograms/${encodeURIComponent(name)}`, body);
 
   it('creates a program, finds it again by name in any case, keeps left-out fields', async () => {
     const created = await put('Weekly', {
@@ -172,7 +202,12 @@ describe('partner programs', () => {
       expiryReminderDays: [3],
       active: true,
     });
-    const updated = await put('WEEKLY', { loyaltyProgramId: 50, type: 'SUPPLEMENTARY', membershipCycle: { unit: 'DAYS', value: 14 }, active: false });
+    const updated = await put('WEEKLY', {
+      loyaltyProgramId: 50,
+      type: 'SUPPLEMENTARY',
+      membershipCycle: { unit: 'DAYS', value: 14 },
+      active: false,
+    });
     expect(updated.body).toMatchObject({
       id: created.body.id,
       name: 'WEEKLY',
@@ -182,22 +217,66 @@ describe('partner programs', () => {
       backupProgram: 'Spare',
       description: 'A week at a time',
     });
-    const cleared = await put('weekly', { name: 'Weekly', loyaltyProgramId: 50, type: 'SUPPLEMENTARY', membershipCycle: { unit: 'DAYS', value: 14 }, expiryDate: null, backupProgram: null });
+    const cleared = await put('weekly', {
+      name: 'Weekly',
+      loyaltyProgramId: 50,
+      type: 'SUPPLEMENTARY',
+      membershipCycle: { unit: 'DAYS', value: 14 },
+      expiryDate: null,
+      backupProgram: null,
+    });
     expect(cleared.body).toMatchObject({ id: created.body.id, name: 'Weekly', expiryDate: null, backupProgram: null });
     const listed = await admin('GET', `/orgs/${ORG}/partnerPrograms`);
-    expect(listed.body.partnerPrograms.filter((p: { name: string }) => p.name.toLowerCase() === 'weekly')).toHaveLength(1);
+    expect(listed.body.partnerPrograms.filter((p: { name: string }) => p.name.toLowerCase() === 'weekly')).toHaveLength(
+      1,
+    );
   });
 
   it.each<[string, string, object, string]>([
     ['a cycle missing', 'P1', { type: 'SUPPLEMENTARY' }, 'membershipCycle: required for a SUPPLEMENTARY program'],
-    ['a cycle on EXTERNAL', 'P1', { type: 'EXTERNAL', membershipCycle: { unit: 'DAYS', value: 1 } }, 'membershipCycle: only SUPPLEMENTARY programs have a cycle'],
+    [
+      'a cycle on EXTERNAL',
+      'P1',
+      { type: 'EXTERNAL', membershipCycle: { unit: 'DAYS', value: 1 } },
+      'membershipCycle: only SUPPLEMENTARY programs have a cycle',
+    ],
     ['a bad expiry date', 'P1', { type: 'EXTERNAL', expiryDate: 'tomorrow' }, 'expiryDate: not an ISO-8601 date'],
-    ['an unknown backup', 'P1', { type: 'SUPPLEMENTARY', membershipCycle: { unit: 'DAYS', value: 1 }, backupProgram: 'Nope' }, 'backupProgram: no program "Nope" in this org'],
-    ['an EXTERNAL backup', 'P1', { type: 'SUPPLEMENTARY', membershipCycle: { unit: 'DAYS', value: 1 }, backupProgram: 'Tiered' }, 'backupProgram: "Tiered" is not a SUPPLEMENTARY program'],
-    ['a backup in another org', 'P1', { type: 'SUPPLEMENTARY', membershipCycle: { unit: 'DAYS', value: 1 }, backupProgram: 'Theirs' }, 'backupProgram: no program "Theirs" in this org'],
-    ['duplicate tiers', 'P1', { type: 'EXTERNAL', tiers: ['A', 'a'] }, 'tiers: tier names must be unique (case-insensitively)'],
-    ['another name in the body', 'P1', { name: 'P2', type: 'EXTERNAL' }, 'name: "P2" is not the program "P1" of the path'],
-    ['a loyalty program of another org', 'P1', { type: 'EXTERNAL', loyaltyProgramId: 60 }, 'loyaltyProgramId: no loyalty program 60 in this org'],
+    [
+      'an unknown backup',
+      'P1',
+      { type: 'SUPPLEMENTARY', membershipCycle: { unit: 'DAYS', value: 1 }, backupProgram: 'Nope' },
+      'backupProgram: no program "Nope" in this org',
+    ],
+    [
+      'an EXTERNAL backup',
+      'P1',
+      { type: 'SUPPLEMENTARY', membershipCycle: { unit: 'DAYS', value: 1 }, backupProgram: 'Tiered' },
+      'backupProgram: "Tiered" is not a SUPPLEMENTARY program',
+    ],
+    [
+      'a backup in another org',
+      'P1',
+      { type: 'SUPPLEMENTARY', membershipCycle: { unit: 'DAYS', value: 1 }, backupProgram: 'Theirs' },
+      'backupProgram: no program "Theirs" in this org',
+    ],
+    [
+      'duplicate tiers',
+      'P1',
+      { type: 'EXTERNAL', tiers: ['A', 'a'] },
+      'tiers: tier names must be unique (case-insensitively)',
+    ],
+    [
+      'another name in the body',
+      'P1',
+      { name: 'P2', type: 'EXTERNAL' },
+      'name: "P2" is not the program "P1" of the path',
+    ],
+    [
+      'a loyalty program of another org',
+      'P1',
+      { type: 'EXTERNAL', loyaltyProgramId: 60 },
+      'loyaltyProgramId: no loyalty program 60 in this org',
+    ],
     ['a wrong type', 'P1', { type: 'COALITION' }, 'type: must match a schema in anyOf'],
   ])('rejects %s with 400 naming the field, creating nothing', async (_case, name, body, problem) => {
     const response = await put(name, { loyaltyProgramId: 50, ...body });
@@ -208,7 +287,11 @@ describe('partner programs', () => {
   });
 
   it('refuses to change the type of a program (409)', async () => {
-    const response = await put('tiered', { loyaltyProgramId: 50, type: 'SUPPLEMENTARY', membershipCycle: { unit: 'DAYS', value: 1 } });
+    const response = await put('tiered', {
+      loyaltyProgramId: 50,
+      type: 'SUPPLEMENTARY',
+      membershipCycle: { unit: 'DAYS', value: 1 },
+    });
     expect(response.status).toBe(409);
     expect(messages(response)).toEqual(['type: "tiered" is EXTERNAL; the type of a program cannot change']);
   });
@@ -220,16 +303,30 @@ describe('partner programs', () => {
     await db()
       .insertInto('memberships')
       .values({
-        org_id: ORG, customer_id: customer.id, partner_program_id: program.id, program_type: 'EXTERNAL',
-        partner_membership_id: 'M1', state: 'LINKED', tier_number: 3, created_at: at, updated_at: at,
+        org_id: ORG,
+        customer_id: customer.id,
+        partner_program_id: program.id,
+        program_type: 'EXTERNAL',
+        partner_membership_id: 'M1',
+        state: 'LINKED',
+        tier_number: 3,
+        created_at: at,
+        updated_at: at,
       })
       .execute();
-    const tiersOf = async () => (await admin('GET', `/orgs/${ORG}/partnerPrograms`)).body.partnerPrograms.find((p: { id: number }) => p.id === program.id).tiers;
+    const tiersOf = async () =>
+      (await admin('GET', `/orgs/${ORG}/partnerPrograms`)).body.partnerPrograms.find(
+        (p: { id: number }) => p.id === program.id,
+      ).tiers;
 
     const removed = await put('Ladder', { loyaltyProgramId: 50, type: 'EXTERNAL', tiers: ['A', 'B'] });
     expect(removed.status).toBe(409);
-    expect(messages(removed)).toEqual(['tiers: tier 3 "C" is held by memberships, so it can be neither removed nor renamed']);
-    expect((await put('Ladder', { loyaltyProgramId: 50, type: 'EXTERNAL', tiers: ['A', 'B', 'X', 'D'] })).status).toBe(409);
+    expect(messages(removed)).toEqual([
+      'tiers: tier 3 "C" is held by memberships, so it can be neither removed nor renamed',
+    ]);
+    expect((await put('Ladder', { loyaltyProgramId: 50, type: 'EXTERNAL', tiers: ['A', 'B', 'X', 'D'] })).status).toBe(
+      409,
+    );
     expect((await put('Ladder', { loyaltyProgramId: 50, type: 'EXTERNAL', tiers: [] })).status).toBe(409);
     expect(await tiersOf()).toEqual(['A', 'B', 'C', 'D']);
 
@@ -243,7 +340,8 @@ describe('partner programs', () => {
 
 describe('tills', () => {
   const hashOf = async (username: string) =>
-    (await db().selectFrom('tills').select('password_hash').where('username', '=', username).executeTakeFirstOrThrow()).password_hash;
+    (await db().selectFrom('tills').select('password_hash').where('username', '=', username).executeTakeFirstOrThrow())
+      .password_hash;
 
   it('creates and updates a till, re-hashing only a changed password', async () => {
     const created = await admin('PUT', `/orgs/${ORG}/tills/shop.1`, { password: 'pw-1', accessGroups: ['DEFAULT'] });
@@ -276,7 +374,14 @@ describe('tills', () => {
 
 describe('customers', () => {
   const countCustomers = async () =>
-    Number((await db().selectFrom('customers').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await db()
+          .selectFrom('customers')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('creates customers in request order, absent identifiers as null, numbers as strings', async () => {
     const response = await upsert([
@@ -342,7 +447,12 @@ describe('customers', () => {
   });
 
   it('rejects the whole request naming every entry at fault, writing nothing', async () => {
-    const [a, b] = (await upsert([{ mobile: '915500000001', email: 'x1@example.com' }, { mobile: '915500000002', email: 'x2@example.com' }])).body.customers;
+    const [a, b] = (
+      await upsert([
+        { mobile: '915500000001', email: 'x1@example.com' },
+        { mobile: '915500000002', email: 'x2@example.com' },
+      ])
+    ).body.customers;
     const before = await countCustomers();
     const response = await upsert([
       { mobile: '915500000003', loyaltyPrograms: [50] },
@@ -370,18 +480,25 @@ describe('customers', () => {
     const shape = await upsert([{ mobile: '916600000001' }, { mobile: '916600000002' }, { email: true }]);
     expect(shape.status).toBe(400);
     expect(messages(shape)).toContain('customers[2].email: must be string');
-    const tooMany = await upsert(Array.from({ length: 1001 }, (_, i) => ({ mobile: `9177${String(i).padStart(8, '0')}` })));
+    const tooMany = await upsert(
+      Array.from({ length: 1001 }, (_, i) => ({ mobile: `9177${String(i).padStart(8, '0')}` })),
+    );
     expect(tooMany.status).toBe(400);
     expect(messages(tooMany)).toEqual(['customers: must not have more than 1000 items']);
     expect((await upsert([])).status).toBe(400);
-    expect((await admin('POST', `/orgs/${ORG}/customers`, { customers: [{ mobile: '1' }], extra: 1 })).status).toBe(400);
+    expect((await admin('POST', `/orgs/${ORG}/customers`, { customers: [{ mobile: '1' }], extra: 1 })).status).toBe(
+      400,
+    );
   });
 
   it('answers 400, never 500, to values the database cannot take', async () => {
     const nul = await upsert([{ mobile: '916600000009' }, { email: 'a\u0000b@example.com' }]);
     expect(nul.status).toBe(400);
     expect(messages(nul)).toEqual(['customers[1].email: must not contain the NUL character (U+0000)']);
-    const huge = await upsert([{ id: 2 ** 63, mobile: '916600000010' }, { mobile: '916600000011', loyaltyPrograms: [2 ** 64] }]);
+    const huge = await upsert([
+      { id: 2 ** 63, mobile: '916600000010' },
+      { mobile: '916600000011', loyaltyPrograms: [2 ** 64] },
+    ]);
     expect(huge.status).toBe(400);
     expect(messages(huge)).toEqual([
       `customers[0].id: no customer with id ${2 ** 63}`,
@@ -397,12 +514,17 @@ describe('customers', () => {
   });
 
   it('upserts 1000 customers in one request', async () => {
-    const batch = Array.from({ length: 1000 }, (_, i) => ({ mobile: `9188${String(i).padStart(8, '0')}`, loyaltyPrograms: [50] }));
+    const batch = Array.from({ length: 1000 }, (_, i) => ({
+      mobile: `9188${String(i).padStart(8, '0')}`,
+      loyaltyPrograms: [50],
+    }));
     const response = await upsert(batch);
     expect(response.status).toBe(200);
     expect(response.body.customers.map((c: { mobile: string }) => c.mobile)).toEqual(batch.map((c) => c.mobile));
     const again = await upsert(batch.map((c, i) => ({ ...c, email: `bulk${i}@example.com` })));
-    expect(again.body.customers.map((c: { id: number }) => c.id)).toEqual(response.body.customers.map((c: { id: number }) => c.id));
+    expect(again.body.customers.map((c: { id: number }) => c.id)).toEqual(
+      response.body.customers.map((c: { id: number }) => c.id),
+    );
   });
 
   it('keeps orgs apart: 404 for an unknown org or a customer of another org', async () => {
@@ -420,12 +542,23 @@ describe('applyDeclarations', () => {
     orgs: await db().selectFrom('orgs').selectAll().orderBy('id').execute(),
     loyaltyPrograms: await db().selectFrom('loyalty_programs').selectAll().orderBy('id').execute(),
     partnerPrograms: await db().selectFrom('partner_programs').selectAll().orderBy('id').execute(),
-    tiers: await db().selectFrom('partner_program_tiers').selectAll().orderBy('partner_program_id').orderBy('number').execute(),
+    tiers: await db()
+      .selectFrom('partner_program_tiers')
+      .selectAll()
+      .orderBy('partner_program_id')
+      .orderBy('number')
+      .execute(),
     tills: await db().selectFrom('tills').selectAll().orderBy('id').execute(),
     customers: await db().selectFrom('customers').selectAll().orderBy('id').execute(),
-    enrolments: await db().selectFrom('customer_enrolments').selectAll().orderBy('customer_id').orderBy('loyalty_program_id').execute(),
+    enrolments: await db()
+      .selectFrom('customer_enrolments')
+      .selectAll()
+      .orderBy('customer_id')
+      .orderBy('loyalty_program_id')
+      .execute(),
   });
-  const apply = (value: Declarations) => applyDeclarations(db(), value, { defaultTimezone: 'UTC', clock: server.clock });
+  const apply = (value: Declarations) =>
+    applyDeclarations(db(), value, { defaultTimezone: 'UTC', clock: server.clock });
 
   it('is idempotent: the same declarations twice change nothing, password hashes included', async () => {
     await apply(declarations());
@@ -443,7 +576,13 @@ describe('applyDeclarations', () => {
     await apply(demo);
     expect(await snapshot()).toEqual(first);
     const org = (await admin('GET', '/orgs/100')).body;
-    expect(org).toMatchObject({ id: 100, name: 'Demo Retail', timezone: 'Asia/Kolkata', configs: { ALLOW_MEMBERSHIP_RELINKING: true }, customerCount: 3 });
+    expect(org).toMatchObject({
+      id: 100,
+      name: 'Demo Retail',
+      timezone: 'Asia/Kolkata',
+      configs: { ALLOW_MEMBERSHIP_RELINKING: true },
+      customerCount: 3,
+    });
     expect(org.tills).toEqual([{ username: 'demo.till', accessGroups: ['DEFAULT', 'PARTNER_PROGRAM'] }]);
     const programs = org.loyaltyPrograms[0].partnerPrograms;
     expect(programs.map((p: { name: string }) => p.name)).toEqual(['Goldstar', 'Coalition', 'SPP_1', 'SPP_2']);
@@ -460,11 +599,17 @@ describe('applyDeclarations', () => {
     const before = await snapshot();
     const changed = declarations();
     changed.orgs[0]!.name = 'Renamed by a failing apply';
-    changed.orgs[0]!.loyaltyPrograms![0]!.partnerPrograms![0] = { name: 'TIERED', type: 'SUPPLEMENTARY', membershipCycle: { unit: 'DAYS', value: 1 } };
+    changed.orgs[0]!.loyaltyPrograms![0]!.partnerPrograms![0] = {
+      name: 'TIERED',
+      type: 'SUPPLEMENTARY',
+      membershipCycle: { unit: 'DAYS', value: 1 },
+    };
     const failure = apply(changed);
     await expect(failure).rejects.toBeInstanceOf(DeclarationError);
     await expect(failure).rejects.toMatchObject({
-      problems: ['orgs[0].loyaltyPrograms[0].partnerPrograms[0].type: "TIERED" is EXTERNAL; the type of a program cannot change'],
+      problems: [
+        'orgs[0].loyaltyPrograms[0].partnerPrograms[0].type: "TIERED" is EXTERNAL; the type of a program cannot change',
+      ],
     });
     expect(await snapshot()).toEqual(before);
   });

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brandDeclarations, entryCode, HISTORY_ONLY_TILL, link, lookup, mobileOf, NOW, TILL } from '../support/fixtures.js';
+import {
+  brandDeclarations,
+  entryCode,
+  HISTORY_ONLY_TILL,
+  link,
+  lookup,
+  mobileOf,
+  NOW,
+  TILL,
+} from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 // Every check of SPEC §6 and the batch rules of §3a, through real HTTP. Each test uses customers
@@ -31,14 +40,21 @@ function statusOf(body: any, c = 0, p = 0): { status: boolean; code: number; mes
 
 /** A fresh customer linked to `program` (with `reference` added to the link). */
 async function linkedTo(program: string, reference: Record<string, unknown> = {}, mobile = fresh()) {
-  const response = await link(server, [[{ mobile }, [{ partnerProgramName: program, customerPartnerReference: { partnerMembershipId: `M-${mobile}`, ...reference } }]]]);
+  const response = await link(server, [
+    [
+      { mobile },
+      [{ partnerProgramName: program, customerPartnerReference: { partnerMembershipId: `M-${mobile}`, ...reference } }],
+    ],
+  ]);
   expect(entryCode(response.body)).toBe(200);
   return mobile;
 }
 
 async function membershipOf(mobile: string, program: string) {
   const response = await lookup(server, mobile);
-  return response.body.linkedPartnerPrograms.find((p: { partnerProgramName: string }) => p.partnerProgramName === program);
+  return response.body.linkedPartnerPrograms.find(
+    (p: { partnerProgramName: string }) => p.partnerProgramName === program,
+  );
 }
 
 async function activitiesOf(mobile: string, program: string) {
@@ -68,7 +84,10 @@ async function membershipRowIds(mobile: string) {
 }
 
 async function activityCount() {
-  const row = await server.database.db.selectFrom('membership_activities').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await server.database.db
+    .selectFrom('membership_activities')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -78,7 +97,12 @@ describe('success', () => {
     const response = await delink([[{ mobile }, from('Goldstar')]]);
     expect(response.status).toBe(200);
     const item = response.body.deLinkCustomers[0];
-    expect(item.customer).toMatchObject({ mobile, email: `c${mobile.slice(-5)}@example.com`, externalId: `EXT${mobile.slice(-5)}`, status: { status: true, code: 1000 } });
+    expect(item.customer).toMatchObject({
+      mobile,
+      email: `c${mobile.slice(-5)}@example.com`,
+      externalId: `EXT${mobile.slice(-5)}`,
+      status: { status: true, code: 1000 },
+    });
     expect(item.customer.id).toEqual(expect.any(Number));
     expect(item.deLinkFromPartnerPrograms).toEqual([
       { partnerProgramName: 'Goldstar', partnerDeLinkStatus: { status: true, code: 200, message: 'Success' } },
@@ -121,9 +145,14 @@ describe('success', () => {
 
   it('cancels a pending relink: RELINK_CANCELLED, then DELINKING', async () => {
     const mobile = await linkedTo('SPP_2');
-    await link(server, [[{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { membershipStartDate: '2026-08-01' } }]]]);
+    await link(server, [
+      [{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { membershipStartDate: '2026-08-01' } }]],
+    ]);
     expect(statusOf((await delink([[{ mobile }, from('SPP_2')]])).body).code).toBe(200);
-    expect(await membershipOf(mobile, 'SPP_2')).toMatchObject({ membershipState: 'DELINKED', pendingRelinkStartDate: null });
+    expect(await membershipOf(mobile, 'SPP_2')).toMatchObject({
+      membershipState: 'DELINKED',
+      pendingRelinkStartDate: null,
+    });
     expect(await activitiesOf(mobile, 'SPP_2')).toEqual([
       ['ENROLLMENT', 'API'],
       ['SUPPLEMENTARY_MEMBERSHIP_STARTED', 'API'],
@@ -135,11 +164,22 @@ describe('success', () => {
 
   it('delinks an expired membership that has a pending relink, but not one without', async () => {
     const [withRelink, without] = [await linkedTo('SPP_2'), await linkedTo('SPP_2')];
-    await link(server, [[{ mobile: withRelink }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { membershipStartDate: '2026-08-01' } }]]]);
+    await link(server, [
+      [
+        { mobile: withRelink },
+        [{ partnerProgramName: 'SPP_2', customerPartnerReference: { membershipStartDate: '2026-08-01' } }],
+      ],
+    ]);
     server.clock.advance({ hours: 24 * 31 });
     try {
-      expect(await membershipOf(withRelink, 'SPP_2')).toMatchObject({ membershipState: 'EXPIRED', pendingRelinkStartDate: '2026-08-01T00:00:00+05:30' });
-      const response = await delink([[{ mobile: withRelink }, from('SPP_2')], [{ mobile: without }, from('SPP_2')]]);
+      expect(await membershipOf(withRelink, 'SPP_2')).toMatchObject({
+        membershipState: 'EXPIRED',
+        pendingRelinkStartDate: '2026-08-01T00:00:00+05:30',
+      });
+      const response = await delink([
+        [{ mobile: withRelink }, from('SPP_2')],
+        [{ mobile: without }, from('SPP_2')],
+      ]);
       expect(response.status).toBe(201);
       expect([statusOf(response.body, 0).code, statusOf(response.body, 1).code]).toEqual([200, 2004]);
       expect(await membershipOf(withRelink, 'SPP_2')).toMatchObject({
@@ -169,9 +209,16 @@ describe('success', () => {
     expect((await delink([[{ mobile }, from('Goldstar', 'SPP_2')]])).status).toBe(200);
     server.clock.advance({ hours: 1 });
     try {
-      const again = await link(server, [[{ mobile }, [{ partnerProgramName: 'Goldstar' }, { partnerProgramName: 'SPP_2' }]]]);
+      const again = await link(server, [
+        [{ mobile }, [{ partnerProgramName: 'Goldstar' }, { partnerProgramName: 'SPP_2' }]],
+      ]);
       expect([entryCode(again.body, 0, 0), entryCode(again.body, 0, 1)]).toEqual([200, 200]);
-      expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({ membershipState: 'LINKED', linked: true, partnerMembershipId: `M-${mobile}`, partnerTierNumber: 1 });
+      expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({
+        membershipState: 'LINKED',
+        linked: true,
+        partnerMembershipId: `M-${mobile}`,
+        partnerTierNumber: 1,
+      });
       expect(await membershipOf(mobile, 'SPP_2')).toMatchObject({
         membershipState: 'ACTIVE',
         partnerMembershipId: `M-${mobile}`,
@@ -188,12 +235,32 @@ describe('the checks, in order', () => {
   it.each([
     ['no name', {}, 2002, 'Required field is empty or null: partnerProgramName'],
     ['an empty name', { partnerProgramName: '' }, 2002, 'Required field is empty or null: partnerProgramName'],
-    ['a name that is not a string', { partnerProgramName: 42 }, 2002, 'Required field is empty or null: partnerProgramName'],
+    [
+      'a name that is not a string',
+      { partnerProgramName: 42 },
+      2002,
+      'Required field is empty or null: partnerProgramName',
+    ],
     ['an unknown program', { partnerProgramName: 'Nope' }, 2006, 'Partner program not found'],
     ['a program of another org', { partnerProgramName: 'OtherOnly' }, 2006, 'Partner program not found'],
-    ['a program never linked', { partnerProgramName: 'Coalition' }, 2004, 'Customer not linked with the partner program'],
-    ['an inactive program is only not linked', { partnerProgramName: 'Dormant' }, 2004, 'Customer not linked with the partner program'],
-    ['an expired program is only not linked', { partnerProgramName: 'Bygone' }, 2004, 'Customer not linked with the partner program'],
+    [
+      'a program never linked',
+      { partnerProgramName: 'Coalition' },
+      2004,
+      'Customer not linked with the partner program',
+    ],
+    [
+      'an inactive program is only not linked',
+      { partnerProgramName: 'Dormant' },
+      2004,
+      'Customer not linked with the partner program',
+    ],
+    [
+      'an expired program is only not linked',
+      { partnerProgramName: 'Bygone' },
+      2004,
+      'Customer not linked with the partner program',
+    ],
   ])('%s → %i', async (_what, entry, code, message) => {
     const mobile = await linkedTo('Goldstar');
     const response = await delink([[{ mobile }, [entry]]]);
@@ -206,7 +273,11 @@ describe('the checks, in order', () => {
     const mobile = await linkedTo('Coalition');
     expect(statusOf((await delink([[{ mobile }, from('Coalition')]])).body).code).toBe(200);
     const again = await delink([[{ mobile }, from('Coalition')]]);
-    expect(statusOf(again.body)).toEqual({ status: false, code: 2004, message: 'Customer not linked with the partner program' });
+    expect(statusOf(again.body)).toEqual({
+      status: false,
+      code: 2004,
+      message: 'Customer not linked with the partner program',
+    });
     expect(await activitiesOf(mobile, 'Coalition')).toEqual([
       ['ENROLLMENT', 'API'],
       ['DELINKING', 'API'],
@@ -221,16 +292,58 @@ describe('batches', () => {
   });
 
   const cases: Array<[string, () => Promise<{ status: number; body: unknown }>, number, number]> = [
-    ['no credentials', () => server.request('POST', DELINK, { body: { deLinkCustomers: [{ customer: { mobile: linked }, deLinkFromPartnerPrograms: from('Goldstar') }] }, auth: null }), 401, 401],
-    ['a till without DEFAULT', () => server.request('POST', DELINK, { body: { deLinkCustomers: [{ customer: { mobile: linked }, deLinkFromPartnerPrograms: from('Goldstar') }] }, auth: HISTORY_ONLY_TILL }), 403, 403],
-    ['text/plain', () => server.request('POST', DELINK, { rawBody: '{}', headers: { 'content-type': 'text/plain' } }), 415, 415],
-    ['malformed JSON', () => server.request('POST', DELINK, { rawBody: '{"deLinkCustomers": [', headers: { 'content-type': 'application/json' } }), 400, 400],
+    [
+      'no credentials',
+      () =>
+        server.request('POST', DELINK, {
+          body: { deLinkCustomers: [{ customer: { mobile: linked }, deLinkFromPartnerPrograms: from('Goldstar') }] },
+          auth: null,
+        }),
+      401,
+      401,
+    ],
+    [
+      'a till without DEFAULT',
+      () =>
+        server.request('POST', DELINK, {
+          body: { deLinkCustomers: [{ customer: { mobile: linked }, deLinkFromPartnerPrograms: from('Goldstar') }] },
+          auth: HISTORY_ONLY_TILL,
+        }),
+      403,
+      403,
+    ],
+    [
+      'text/plain',
+      () => server.request('POST', DELINK, { rawBody: '{}', headers: { 'content-type': 'text/plain' } }),
+      415,
+      415,
+    ],
+    [
+      'malformed JSON',
+      () =>
+        server.request('POST', DELINK, {
+          rawBody: '{"deLinkCustomers": [',
+          headers: { 'content-type': 'application/json' },
+        }),
+      400,
+      400,
+    ],
     ['a JSON string', () => server.request('POST', DELINK, { body: 'x' }), 400, 400],
     ['no deLinkCustomers', () => server.request('POST', DELINK, { body: {} }), 400, 2002],
     ['an empty deLinkCustomers', () => server.request('POST', DELINK, { body: { deLinkCustomers: [] } }), 400, 2002],
     ['deLinkCustomers: null', () => server.request('POST', DELINK, { body: { deLinkCustomers: null } }), 400, 2002],
-    ['deLinkCustomers not an array', () => server.request('POST', DELINK, { body: { deLinkCustomers: 'x' } }), 400, 400],
-    ['51 customers', () => delink(Array.from({ length: 51 }, (): Item => [{ mobile: linked }, from('Goldstar')])), 400, 2008],
+    [
+      'deLinkCustomers not an array',
+      () => server.request('POST', DELINK, { body: { deLinkCustomers: 'x' } }),
+      400,
+      400,
+    ],
+    [
+      '51 customers',
+      () => delink(Array.from({ length: 51 }, (): Item => [{ mobile: linked }, from('Goldstar')])),
+      400,
+      2008,
+    ],
   ];
 
   it.each(cases)('%s → HTTP %i, code %i, nothing changed', async (_name, send, httpStatus, code) => {
@@ -244,9 +357,30 @@ describe('batches', () => {
 
   it('answers 200 when all succeed, 201 when some fail, 400 when all fail', async () => {
     const [a, b, c] = [await linkedTo('Goldstar'), await linkedTo('Goldstar'), await linkedTo('Goldstar')];
-    expect((await delink([[{ mobile: a }, from('Goldstar')], [{ mobile: b }, from('Goldstar')]])).status).toBe(200);
-    expect((await delink([[{ mobile: a }, from('Goldstar')], [{ mobile: c }, from('Goldstar')]])).status).toBe(201);
-    expect((await delink([[{ mobile: a }, from('Goldstar')], [{ mobile: '9' }, from('Goldstar')]])).status).toBe(400);
+    expect(
+      (
+        await delink([
+          [{ mobile: a }, from('Goldstar')],
+          [{ mobile: b }, from('Goldstar')],
+        ])
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await delink([
+          [{ mobile: a }, from('Goldstar')],
+          [{ mobile: c }, from('Goldstar')],
+        ])
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await delink([
+          [{ mobile: a }, from('Goldstar')],
+          [{ mobile: '9' }, from('Goldstar')],
+        ])
+      ).status,
+    ).toBe(400);
   });
 
   it('processes duplicates inside one batch as sequential calls', async () => {
@@ -258,7 +392,14 @@ describe('batches', () => {
       [{ mobile }, from('coalition')],
     ]);
     expect(response.status).toBe(201);
-    expect([statusOf(response.body, 0, 0), statusOf(response.body, 0, 1), statusOf(response.body, 1), statusOf(response.body, 2)].map((s) => s.code)).toEqual([200, 2004, 200, 2004]);
+    expect(
+      [
+        statusOf(response.body, 0, 0),
+        statusOf(response.body, 0, 1),
+        statusOf(response.body, 1),
+        statusOf(response.body, 2),
+      ].map((s) => s.code),
+    ).toEqual([200, 2004, 200, 2004]);
     expect(response.body.deLinkCustomers[0].deLinkFromPartnerPrograms[1].partnerProgramName).toBe('GOLDSTAR');
   });
 
@@ -269,7 +410,10 @@ describe('batches', () => {
         deLinkCustomers: [
           null,
           { customer: 'nope', deLinkFromPartnerPrograms: from('Goldstar') },
-          { customer: { mobile }, deLinkFromPartnerPrograms: [null, 7, { partnerProgramName: ['x'] }, { partnerProgramName: 'Goldstar' }] },
+          {
+            customer: { mobile },
+            deLinkFromPartnerPrograms: [null, 7, { partnerProgramName: ['x'] }, { partnerProgramName: 'Goldstar' }],
+          },
           { customer: { mobile } },
           { customer: { mobile }, deLinkFromPartnerPrograms: {} },
           { customer: { mobile: '910000000000' }, deLinkFromPartnerPrograms: from('Goldstar') },
@@ -279,13 +423,28 @@ describe('batches', () => {
     expect(response.status).toBe(201);
     const [nullItem, badCustomer, mixed, noList, listNotArray, unknown] = response.body.deLinkCustomers;
     expect(nullItem.customer.status.code).toBe(1015);
-    expect(badCustomer.deLinkFromPartnerPrograms[0]).toEqual({ partnerProgramName: 'Goldstar', partnerDeLinkStatus: { status: false, code: 1015, message: 'No identifier provided' } });
-    expect(mixed.deLinkFromPartnerPrograms.map((p: { partnerDeLinkStatus: { code: number } }) => p.partnerDeLinkStatus.code)).toEqual([2002, 2002, 2002, 200]);
+    expect(badCustomer.deLinkFromPartnerPrograms[0]).toEqual({
+      partnerProgramName: 'Goldstar',
+      partnerDeLinkStatus: { status: false, code: 1015, message: 'No identifier provided' },
+    });
+    expect(
+      mixed.deLinkFromPartnerPrograms.map((p: { partnerDeLinkStatus: { code: number } }) => p.partnerDeLinkStatus.code),
+    ).toEqual([2002, 2002, 2002, 200]);
     expect(noList.deLinkFromPartnerPrograms).toEqual([
-      { partnerProgramName: '', partnerDeLinkStatus: { status: false, code: 2002, message: 'Required field is empty or null: deLinkFromPartnerPrograms' } },
+      {
+        partnerProgramName: '',
+        partnerDeLinkStatus: {
+          status: false,
+          code: 2002,
+          message: 'Required field is empty or null: deLinkFromPartnerPrograms',
+        },
+      },
     ]);
     expect(listNotArray.deLinkFromPartnerPrograms[0].partnerDeLinkStatus.code).toBe(2002);
-    expect(unknown.customer).toEqual({ mobile: '910000000000', status: { status: false, code: 1011, message: 'Cannot find customer for provided identifier' } });
+    expect(unknown.customer).toEqual({
+      mobile: '910000000000',
+      status: { status: false, code: 1011, message: 'Cannot find customer for provided identifier' },
+    });
     expect((await membershipOf(mobile, 'Goldstar')).membershipState).toBe('DELINKED');
   });
 });

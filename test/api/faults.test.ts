@@ -21,24 +21,46 @@ async function withoutTable(table: string, run: () => Promise<void>) {
 }
 
 const count = async (table: 'memberships' | 'membership_activities') =>
-  Number((await server.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await server.database.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('a fault of the service', () => {
   it('answers 2001 on every entry with HTTP 500 and writes nothing of the batch', async () => {
     const before = await count('memberships');
     await withoutTable('membership_activities', async () => {
       const response = await link(server, [
-        [{ mobile: mobileOf(1) }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'a' } }]],
-        [{ mobile: mobileOf(2) }, [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'b' } }, { partnerProgramName: 'Coalition' }]],
+        [
+          { mobile: mobileOf(1) },
+          [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'a' } }],
+        ],
+        [
+          { mobile: mobileOf(2) },
+          [
+            { partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'b' } },
+            { partnerProgramName: 'Coalition' },
+          ],
+        ],
       ]);
       expect(response.status).toBe(500);
-      const statuses = response.body.linkCustomers.flatMap((c: { linkToPartnerPrograms: Array<{ partnerLinkStatus: unknown }> }) =>
-        c.linkToPartnerPrograms.map((p) => p.partnerLinkStatus),
+      const statuses = response.body.linkCustomers.flatMap(
+        (c: { linkToPartnerPrograms: Array<{ partnerLinkStatus: unknown }> }) =>
+          c.linkToPartnerPrograms.map((p) => p.partnerLinkStatus),
       );
       expect(statuses).toEqual(Array(3).fill({ status: false, code: 2001, message: 'Partner program event failed' }));
     });
     expect(await count('memberships')).toBe(before);
-    const retry = await link(server, [[{ mobile: mobileOf(1) }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'a' } }]]]);
+    const retry = await link(server, [
+      [
+        { mobile: mobileOf(1) },
+        [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'a' } }],
+      ],
+    ]);
     expect(retry.status).toBe(200);
   });
 
@@ -46,19 +68,27 @@ describe('a fault of the service', () => {
     await withoutTable('tills', async () => {
       const response = await link(server, [[{ mobile: mobileOf(3) }, [{ partnerProgramName: 'Goldstar' }]]]);
       expect(response.status).toBe(500);
-      expect(response.body).toEqual({ errors: [{ status: false, code: 500, message: 'Internal error' }], warnings: [] });
+      expect(response.body).toEqual({
+        errors: [{ status: false, code: 500, message: 'Internal error' }],
+        warnings: [],
+      });
     });
   });
-
 });
 
 describe('values PostgreSQL cannot hold', () => {
   it('refuses credentials holding a NUL character as any wrong credentials', async () => {
     const header = `Basic ${Buffer.from('brand\u0000till:secret').toString('base64')}`;
-    const response = await server.request('POST', '/v2/partnerProgram/linkCustomer', { body: { linkCustomers: [] }, headers: { authorization: header } });
+    const response = await server.request('POST', '/v2/partnerProgram/linkCustomer', {
+      body: { linkCustomers: [] },
+      headers: { authorization: header },
+    });
     expect(response.status).toBe(401);
     expect(response.body.errors[0].code).toBe(401);
-    const token = await server.request('POST', '/v3/oauth/token/generate', { body: { key: 'a\u0000b', secret: 'x'.repeat(20) }, auth: null });
+    const token = await server.request('POST', '/v3/oauth/token/generate', {
+      body: { key: 'a\u0000b', secret: 'x'.repeat(20) },
+      auth: null,
+    });
     expect(token.status).toBe(401);
   });
 

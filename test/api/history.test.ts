@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Declarations } from '../../src/domain/declarations.js';
-import { brandDeclarations, HISTORY_ONLY_TILL, link, lookup, mobileOf, NOW, OTHER_ORG_TILL, TILL } from '../support/fixtures.js';
+import {
+  brandDeclarations,
+  HISTORY_ONLY_TILL,
+  link,
+  lookup,
+  mobileOf,
+  NOW,
+  OTHER_ORG_TILL,
+  TILL,
+} from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 // The activity history (SPEC §7), through real HTTP.
@@ -14,7 +23,11 @@ function declarations(): Declarations {
   const goldstar = brand!.loyaltyPrograms!.flatMap((l) => l.partnerPrograms ?? []).find((p) => p.name === 'Goldstar');
   goldstar!.description = 'Airline miles coalition';
   brand!.tills!.push({ username: DEFAULT_ONLY_TILL[0], password: DEFAULT_ONLY_TILL[1], accessGroups: ['DEFAULT'] });
-  other!.tills!.push({ username: OTHER_ORG_HISTORY_TILL[0], password: OTHER_ORG_HISTORY_TILL[1], accessGroups: ['PARTNER_PROGRAM'] });
+  other!.tills!.push({
+    username: OTHER_ORG_HISTORY_TILL[0],
+    password: OTHER_ORG_HISTORY_TILL[1],
+    accessGroups: ['PARTNER_PROGRAM'],
+  });
   return declared;
 }
 
@@ -29,8 +42,10 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const PATH = '/v2/partnerProgram/customerActivityHistories';
-const query = (mobile: string, extra = '') => `identifierName=mobile&identifierValue=${mobile}&activityType=LINKINGUPDATES${extra}`;
-const history = (q: string, auth?: [string, string] | null) => server.request('GET', `${PATH}?${q}`, auth === undefined ? {} : { auth });
+const query = (mobile: string, extra = '') =>
+  `identifierName=mobile&identifierValue=${mobile}&activityType=LINKINGUPDATES${extra}`;
+const history = (q: string, auth?: [string, string] | null) =>
+  server.request('GET', `${PATH}?${q}`, auth === undefined ? {} : { auth });
 const programIds = (body: { data: Array<{ partnerProgramDetails: { partnerProgramId: number } }> }) =>
   body.data.map((d) => d.partnerProgramDetails.partnerProgramId);
 const activities = (entry: { customerActivityHistory: Array<{ activityType: string; activityDate: string }> }) =>
@@ -41,7 +56,12 @@ async function linkOneByOne(mobile: string, programs: string[]) {
   try {
     for (const [i, name] of programs.entries()) {
       if (i > 0) server.clock.advance({ minutes: 1 });
-      const response = await link(server, [[{ mobile }, [{ partnerProgramName: name, customerPartnerReference: { partnerMembershipId: `${name}-${mobile}` } }]]]);
+      const response = await link(server, [
+        [
+          { mobile },
+          [{ partnerProgramName: name, customerPartnerReference: { partnerMembershipId: `${name}-${mobile}` } }],
+        ],
+      ]);
       expect(response.status).toBe(200);
     }
   } finally {
@@ -52,9 +72,25 @@ async function linkOneByOne(mobile: string, programs: string[]) {
 describe('GET /v2/partnerProgram/customerActivityHistories', () => {
   it('shows every field of an EXTERNAL and a SUPPLEMENTARY entry, most recently changed first', async () => {
     const mobile = mobileOf(10);
-    await link(server, [[{ mobile }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'G-10', partnerTierName: 'gold', partnerTierExpiryDate: '2027-06-30T23:59:59+05:30' } }]]]);
+    await link(server, [
+      [
+        { mobile },
+        [
+          {
+            partnerProgramName: 'Goldstar',
+            customerPartnerReference: {
+              partnerMembershipId: 'G-10',
+              partnerTierName: 'gold',
+              partnerTierExpiryDate: '2027-06-30T23:59:59+05:30',
+            },
+          },
+        ],
+      ],
+    ]);
     server.clock.advance({ minutes: 1 });
-    await link(server, [[{ mobile }, [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'S-10' } }]]]);
+    await link(server, [
+      [{ mobile }, [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'S-10' } }]],
+    ]);
     server.clock.set(NOW);
 
     const response = await history(query(mobile));
@@ -113,11 +149,19 @@ describe('GET /v2/partnerProgram/customerActivityHistories', () => {
     });
 
     // The alias answers the same, `source` changes nothing, and every identifier finds the customer.
-    expect((await server.request('GET', `/v2/partnerProgram/customerActivityHistory?${query(mobile)}`)).body).toEqual(response.body);
+    expect((await server.request('GET', `/v2/partnerProgram/customerActivityHistory?${query(mobile)}`)).body).toEqual(
+      response.body,
+    );
     expect((await history(query(mobile, '&source=instore'))).body).toEqual(response.body);
     const id = (await lookup(server, mobile)).body.customer.id;
-    for (const [name, value] of [['id', id], ['email', 'c00010%40example.com'], ['externalId', 'EXT00010']]) {
-      expect((await history(`identifierName=${name}&identifierValue=${value}&activityType=LINKINGUPDATES`)).body).toEqual(response.body);
+    for (const [name, value] of [
+      ['id', id],
+      ['email', 'c00010%40example.com'],
+      ['externalId', 'EXT00010'],
+    ]) {
+      expect(
+        (await history(`identifierName=${name}&identifierValue=${value}&activityType=LINKINGUPDATES`)).body,
+      ).toEqual(response.body);
     }
   });
 
@@ -134,15 +178,34 @@ describe('GET /v2/partnerProgram/customerActivityHistories', () => {
     expect(secondPage.body.pagination).toEqual({ limit: 2, offset: 2, total: 3 });
     expect(programIds(secondPage.body)).toEqual([ids.Goldstar]);
     expect(secondPage.body.data[0].customerActivityHistory).toHaveLength(1);
-    expect((await history(query(mobile, '&limit=0'))).body).toEqual({ pagination: { limit: 0, offset: 0, total: 3 }, data: [], warnings: [], errors: [] });
-    expect((await history(query(mobile, '&offset=3'))).body).toEqual({ pagination: { limit: 10, offset: 3, total: 3 }, data: [], warnings: [], errors: [] });
-    expect((await history(query(mobile, '&limit=&offset='))).body.pagination).toEqual({ limit: 10, offset: 0, total: 3 });
+    expect((await history(query(mobile, '&limit=0'))).body).toEqual({
+      pagination: { limit: 0, offset: 0, total: 3 },
+      data: [],
+      warnings: [],
+      errors: [],
+    });
+    expect((await history(query(mobile, '&offset=3'))).body).toEqual({
+      pagination: { limit: 10, offset: 3, total: 3 },
+      data: [],
+      warnings: [],
+      errors: [],
+    });
+    expect((await history(query(mobile, '&limit=&offset='))).body.pagination).toEqual({
+      limit: 10,
+      offset: 0,
+      total: 3,
+    });
 
     const sameInstant = mobileOf(12);
-    await link(server, [[{ mobile: sameInstant }, [
-      { partnerProgramName: 'Coalition', customerPartnerReference: { partnerMembershipId: 'C-12' } },
-      { partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'G-12' } },
-    ]]]);
+    await link(server, [
+      [
+        { mobile: sameInstant },
+        [
+          { partnerProgramName: 'Coalition', customerPartnerReference: { partnerMembershipId: 'C-12' } },
+          { partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'G-12' } },
+        ],
+      ],
+    ]);
     expect(programIds((await history(query(sameInstant))).body)).toEqual([ids.Goldstar, ids.Coalition]);
   });
 
@@ -156,10 +219,18 @@ describe('GET /v2/partnerProgram/customerActivityHistories', () => {
     const one = await history(query(mobile, `&partnerProgramId=${ids.Goldstar}`));
     expect(programIds(one.body)).toEqual([ids.Goldstar]);
     expect(one.body.pagination.total).toBe(1);
-    for (const filter of [`&partnerProgramId=${ids.SPP_1}`, `&partnerProgramId=${ids.Goldstar}&partnerProgramType=SUPPLEMENTARY`]) {
+    for (const filter of [
+      `&partnerProgramId=${ids.SPP_1}`,
+      `&partnerProgramId=${ids.Goldstar}&partnerProgramType=SUPPLEMENTARY`,
+    ]) {
       const none = await history(query(mobile, filter));
       expect(none.status).toBe(200);
-      expect(none.body).toEqual({ pagination: { limit: 10, offset: 0, total: 0 }, data: [], warnings: [], errors: [NO_ACTIVITY] });
+      expect(none.body).toEqual({
+        pagination: { limit: 10, offset: 0, total: 0 },
+        data: [],
+        warnings: [],
+        errors: [NO_ACTIVITY],
+      });
     }
   });
 
@@ -171,10 +242,20 @@ describe('GET /v2/partnerProgram/customerActivityHistories', () => {
       expect(response.status).toBe(200);
       expect(programIds(response.body)).toEqual([ids.Coalition]);
     }
-    for (const spelling of ['BENEFITSAVAILED', 'benefitsAvailed', 'BENEFITS_AVAILED', 'BENEFITSAVAILED&startDate=2026-01-01&endDate=2026-06-01']) {
+    for (const spelling of [
+      'BENEFITSAVAILED',
+      'benefitsAvailed',
+      'BENEFITS_AVAILED',
+      'BENEFITSAVAILED&startDate=2026-01-01&endDate=2026-06-01',
+    ]) {
       const response = await history(`identifierName=mobile&identifierValue=${mobile}&activityType=${spelling}`);
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ pagination: { limit: 10, offset: 0, total: 0 }, data: [], warnings: [], errors: [NO_ACTIVITY] });
+      expect(response.body).toEqual({
+        pagination: { limit: 10, offset: 0, total: 0 },
+        data: [],
+        warnings: [],
+        errors: [NO_ACTIVITY],
+      });
     }
     for (const bad of ['&activityType=LINKS', '&activityType=', '']) {
       const response = await history(`identifierName=mobile&identifierValue=${mobile}${bad}`);
@@ -187,21 +268,30 @@ describe('GET /v2/partnerProgram/customerActivityHistories', () => {
     for (const dates of ['&startDate=2026-01-01', '&endDate=2026-06-01']) {
       const response = await history(query(mobile, dates));
       expect(response.status).toBe(400);
-      expect(response.body.errors).toEqual([{ status: false, code: 2015, message: expect.stringContaining('LINKINGUPDATES') }]);
+      expect(response.body.errors).toEqual([
+        { status: false, code: 2015, message: expect.stringContaining('LINKINGUPDATES') },
+      ]);
     }
   });
 
   it('answers 2011 for a customer with no activity', async () => {
     const response = await history(query(mobileOf(15)));
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ pagination: { limit: 10, offset: 0, total: 0 }, data: [], warnings: [], errors: [NO_ACTIVITY] });
+    expect(response.body).toEqual({
+      pagination: { limit: 10, offset: 0, total: 0 },
+      data: [],
+      warnings: [],
+      errors: [NO_ACTIVITY],
+    });
   });
 
   it('lists a relink and the transitions that fell due, as the clock stands, before any scheduler ran', async () => {
     const mobile = mobileOf(16);
     await linkOneByOne(mobile, ['SPP_2', 'Goldstar']);
     server.clock.advance({ minutes: 2 });
-    await link(server, [[{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { membershipStartDate: '2026-08-01' } }]]]);
+    await link(server, [
+      [{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { membershipStartDate: '2026-08-01' } }]],
+    ]);
     server.clock.set(NOW);
     const relinked = await history(query(mobile, `&partnerProgramId=${ids.SPP_2}`));
     expect(activities(relinked.body.data[0])).toEqual([
@@ -221,7 +311,10 @@ describe('GET /v2/partnerProgram/customerActivityHistories', () => {
         partnerProgramMembershipLastUpdatedDate: '2026-07-15T06:30:00.000Z',
         partnerProgramMembershipLastUpdatedActivity: 'SUPPLEMENTARY_MEMBERSHIP_EXPIRED',
       });
-      expect(activities(expired.body.data[0])[0]).toEqual(['SUPPLEMENTARY_MEMBERSHIP_EXPIRED', '2026-07-15T06:30:00.000Z']);
+      expect(activities(expired.body.data[0])[0]).toEqual([
+        'SUPPLEMENTARY_MEMBERSHIP_EXPIRED',
+        '2026-07-15T06:30:00.000Z',
+      ]);
       expect((await lookup(server, mobile)).body.linkedPartnerPrograms).toContainEqual(
         expect.objectContaining({ partnerProgramName: 'SPP_2', membershipState: 'EXPIRED', linked: false }),
       );
@@ -279,14 +372,27 @@ describe('GET /v2/partnerProgram/customerActivityHistories', () => {
   ])('rejects a bad %s with 400 (%s)', async (parameter, q) => {
     const response = await history(q);
     expect(response.status).toBe(400);
-    expect(response.body).toEqual({ errors: [{ status: false, code: 400, message: expect.stringContaining(parameter) }], warnings: [] });
+    expect(response.body).toEqual({
+      errors: [{ status: false, code: 400, message: expect.stringContaining(parameter) }],
+      warnings: [],
+    });
   });
 
   it("answers 404 with 1011 for an unknown customer and for another org's customer", async () => {
     const unknown = await history(query('910000000000'));
     expect(unknown.status).toBe(404);
-    expect(unknown.body).toEqual({ errors: [{ status: false, code: 1011, message: 'Cannot find customer for provided identifier' }], warnings: [] });
-    expect((await history('identifierName=email&identifierValue=c00010%40example.com&activityType=LINKINGUPDATES', OTHER_ORG_HISTORY_TILL)).status).toBe(404);
+    expect(unknown.body).toEqual({
+      errors: [{ status: false, code: 1011, message: 'Cannot find customer for provided identifier' }],
+      warnings: [],
+    });
+    expect(
+      (
+        await history(
+          'identifierName=email&identifierValue=c00010%40example.com&activityType=LINKINGUPDATES',
+          OTHER_ORG_HISTORY_TILL,
+        )
+      ).status,
+    ).toBe(404);
     // mobileOf(1) is a customer of both orgs: org 200 sees only its own, which has no activity.
     await linkOneByOne(mobileOf(1), ['Coalition']);
     const otherOrg = await history(query(mobileOf(1)), OTHER_ORG_HISTORY_TILL);
@@ -310,7 +416,9 @@ describe('GET /v2/partnerProgram/customerActivityHistories', () => {
 
   it('documents both paths in the OpenAPI document', async () => {
     const doc = (await server.request('GET', '/openapi.json')).body;
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([PATH, '/v2/partnerProgram/customerActivityHistory']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([PATH, '/v2/partnerProgram/customerActivityHistory']),
+    );
     expect(doc.components.schemas).toHaveProperty('CustomerActivityHistory');
   });
 });

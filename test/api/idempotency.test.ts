@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../support/database.js';
-import { ALPHA, ALPHA_CLIENT, ALPHA_TILL, alphaMobile, BETA_TILL, securityDeclarations, SHARED, tokenOf, withToken } from '../support/security.js';
+import {
+  ALPHA,
+  ALPHA_CLIENT,
+  ALPHA_TILL,
+  alphaMobile,
+  BETA_TILL,
+  securityDeclarations,
+  SHARED,
+  tokenOf,
+  withToken,
+} from '../support/security.js';
 import { startTestServer, type RequestOptions, type TestResponse, type TestServer } from '../support/server.js';
 
 // SPEC §11 Idempotency-Key on link, update and delink.
@@ -17,21 +27,35 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const linkBody = (mobile: string, program = 'Club') => ({
-  linkCustomers: [{ customer: { mobile }, linkToPartnerPrograms: [{ partnerProgramName: program, customerPartnerReference: { partnerMembershipId: `M-${mobile}` } }] }],
+  linkCustomers: [
+    {
+      customer: { mobile },
+      linkToPartnerPrograms: [
+        { partnerProgramName: program, customerPartnerReference: { partnerMembershipId: `M-${mobile}` } },
+      ],
+    },
+  ],
 });
 const withKey = (key: string, options: RequestOptions = { auth: ALPHA_TILL }): RequestOptions => ({
   ...options,
   headers: { ...options.headers, 'idempotency-key': key },
 });
-const send = (path: string, key: string, body: unknown, options?: RequestOptions) => server.request('POST', path, { ...withKey(key, options), body });
-const linkCode = (response: TestResponse) => response.body.linkCustomers[0].linkToPartnerPrograms[0].partnerLinkStatus.code;
+const send = (path: string, key: string, body: unknown, options?: RequestOptions) =>
+  server.request('POST', path, { ...withKey(key, options), body });
+const linkCode = (response: TestResponse) =>
+  response.body.linkCustomers[0].linkToPartnerPrograms[0].partnerLinkStatus.code;
 const replayed = (response: TestResponse) => response.headers.get('idempotent-replayed');
 
 /** Memberships and activities of org 700: what a request that "changes nothing" must leave alone. */
 async function changes(): Promise<string> {
   const db = server.database.db;
   const rows = await db.selectFrom('memberships').selectAll().where('org_id', '=', ALPHA).orderBy('id').execute();
-  const activities = await db.selectFrom('membership_activities').select(['id', 'activity_type']).where('org_id', '=', ALPHA).orderBy('id').execute();
+  const activities = await db
+    .selectFrom('membership_activities')
+    .select(['id', 'activity_type'])
+    .where('org_id', '=', ALPHA)
+    .orderBy('id')
+    .execute();
   return JSON.stringify({ rows, activities });
 }
 
@@ -70,20 +94,42 @@ describe('a retry with the same key and body', () => {
     expect(first.status).toBe(400);
     expect(linkCode(first)).toBe(2006);
     const again = await send(LINK, 'retry-3', body);
-    expect({ status: again.status, text: again.text, replayed: replayed(again) }).toEqual({ status: 400, text: first.text, replayed: 'true' });
+    expect({ status: again.status, text: again.text, replayed: replayed(again) }).toEqual({
+      status: 400,
+      text: first.text,
+      replayed: 'true',
+    });
   });
 
   it('works on update and delink', async () => {
     const mobile = freshMobile();
     await send(LINK, 'setup', linkBody(mobile));
-    const updateBody = { customersPartnerUpdates: [{ customer: { mobile }, partnerProgramUpdates: [{ partnerProgramName: 'Club', updateType: 'UPGRADE', updateDetails: { updatedTierName: 'Gold' } }] }] };
-    const delinkBody = { deLinkCustomers: [{ customer: { mobile }, deLinkFromPartnerPrograms: [{ partnerProgramName: 'Club' }] }] };
-    for (const [path, body] of [['/v2/partnerProgram/customerPartnerProgramUpdate', updateBody], ['/v2/partnerProgram/deLinkCustomer', delinkBody]] as const) {
+    const updateBody = {
+      customersPartnerUpdates: [
+        {
+          customer: { mobile },
+          partnerProgramUpdates: [
+            { partnerProgramName: 'Club', updateType: 'UPGRADE', updateDetails: { updatedTierName: 'Gold' } },
+          ],
+        },
+      ],
+    };
+    const delinkBody = {
+      deLinkCustomers: [{ customer: { mobile }, deLinkFromPartnerPrograms: [{ partnerProgramName: 'Club' }] }],
+    };
+    for (const [path, body] of [
+      ['/v2/partnerProgram/customerPartnerProgramUpdate', updateBody],
+      ['/v2/partnerProgram/deLinkCustomer', delinkBody],
+    ] as const) {
       const first = await send(path, `op-${path}`, body);
       expect(first.status).toBe(200);
       const after = await changes();
       const again = await send(path, `op-${path}`, body);
-      expect({ status: again.status, text: again.text, replayed: replayed(again) }).toEqual({ status: 200, text: first.text, replayed: 'true' });
+      expect({ status: again.status, text: again.text, replayed: replayed(again) }).toEqual({
+        status: 200,
+        text: first.text,
+        replayed: 'true',
+      });
       expect(await changes()).toBe(after);
     }
   });
@@ -98,7 +144,10 @@ describe('a key reused with something else', () => {
     const otherEndpoint = await send('/v2/partnerProgram/deLinkCustomer', 'mismatch', linkBody(mobile));
     for (const response of [otherBody, otherEndpoint]) {
       expect(response.status).toBe(422);
-      expect(response.body).toEqual({ errors: [{ status: false, code: 422, message: expect.stringContaining('Idempotency-Key') }], warnings: [] });
+      expect(response.body).toEqual({
+        errors: [{ status: false, code: 422, message: expect.stringContaining('Idempotency-Key') }],
+        warnings: [],
+      });
     }
     expect(await changes()).toBe(before);
   });
@@ -117,12 +166,20 @@ describe('concurrent requests with one key', () => {
   it('run once: ten identical requests give one set of changes and ten identical answers, nine replayed', async () => {
     const mobile = freshMobile();
     const body = linkBody(mobile);
-    const before = await server.database.db.selectFrom('membership_activities').select('id').where('org_id', '=', ALPHA).execute();
+    const before = await server.database.db
+      .selectFrom('membership_activities')
+      .select('id')
+      .where('org_id', '=', ALPHA)
+      .execute();
     const answers = await Promise.all(Array.from({ length: 10 }, () => send(LINK, 'burst', body)));
     expect(new Set(answers.map((a) => `${a.status} ${a.text}`)).size).toBe(1);
     expect(linkCode(answers[0]!)).toBe(200);
     expect(answers.filter((a) => replayed(a) === 'true')).toHaveLength(9);
-    const after = await server.database.db.selectFrom('membership_activities').select('activity_type').where('org_id', '=', ALPHA).execute();
+    const after = await server.database.db
+      .selectFrom('membership_activities')
+      .select('activity_type')
+      .where('org_id', '=', ALPHA)
+      .execute();
     expect(after.length - before.length).toBe(1);
   });
 
@@ -182,7 +239,13 @@ describe('scope and lifetime', () => {
       let locked!: () => void;
       const isLocked = new Promise<void>((resolve) => (locked = resolve));
       const holder = server.database.db.transaction().execute(async (trx) => {
-        await trx.selectFrom('customers').select('id').where('org_id', '=', ALPHA).where('mobile', '=', mobile).forUpdate().execute();
+        await trx
+          .selectFrom('customers')
+          .select('id')
+          .where('org_id', '=', ALPHA)
+          .where('mobile', '=', mobile)
+          .forUpdate()
+          .execute();
         locked();
         await new Promise<void>((resolve) => (release = resolve));
       });

@@ -10,26 +10,73 @@ const LINK = '/v2/partnerProgram/linkCustomer';
 const goldstar = { partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'm' } };
 
 beforeAll(async () => {
-  server = await startTestServer({ declarations: brandDeclarations(), now: NOW, defaultAuth: TILL, bodyLimitBytes: 64 * 1024 });
+  server = await startTestServer({
+    declarations: brandDeclarations(),
+    now: NOW,
+    defaultAuth: TILL,
+    bodyLimitBytes: 64 * 1024,
+  });
 });
 afterAll(() => server.close());
 
 async function membershipCount() {
-  const row = await server.database.db.selectFrom('memberships').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await server.database.db
+    .selectFrom('memberships')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 describe('whole-request errors change nothing', () => {
   const cases: Array<[string, () => Promise<{ status: number; body: unknown }>, number, number]> = [
     ['no credentials', () => server.request('POST', LINK, { body: { linkCustomers: [] }, auth: null }), 401, 401],
-    ['a wrong password', () => server.request('POST', LINK, { body: { linkCustomers: [] }, auth: [TILL[0], 'nope'] }), 401, 401],
-    ['an unknown till', () => server.request('POST', LINK, { body: { linkCustomers: [] }, auth: ['ghost', 'x'] }), 401, 401],
-    ['a garbled header', () => server.request('POST', LINK, { body: {}, headers: { authorization: 'Basic %%%' } }), 401, 401],
-    ['a till without DEFAULT', () => server.request('POST', LINK, { body: { linkCustomers: [] }, auth: HISTORY_ONLY_TILL }), 403, 403],
-    ['text/plain', () => server.request('POST', LINK, { rawBody: '{}', headers: { 'content-type': 'text/plain' } }), 415, 415],
+    [
+      'a wrong password',
+      () => server.request('POST', LINK, { body: { linkCustomers: [] }, auth: [TILL[0], 'nope'] }),
+      401,
+      401,
+    ],
+    [
+      'an unknown till',
+      () => server.request('POST', LINK, { body: { linkCustomers: [] }, auth: ['ghost', 'x'] }),
+      401,
+      401,
+    ],
+    [
+      'a garbled header',
+      () => server.request('POST', LINK, { body: {}, headers: { authorization: 'Basic %%%' } }),
+      401,
+      401,
+    ],
+    [
+      'a till without DEFAULT',
+      () => server.request('POST', LINK, { body: { linkCustomers: [] }, auth: HISTORY_ONLY_TILL }),
+      403,
+      403,
+    ],
+    [
+      'text/plain',
+      () => server.request('POST', LINK, { rawBody: '{}', headers: { 'content-type': 'text/plain' } }),
+      415,
+      415,
+    ],
     ['no content type and no body', () => server.request('POST', LINK), 415, 415],
-    ['malformed JSON', () => server.request('POST', LINK, { rawBody: '{"linkCustomers": [', headers: { 'content-type': 'application/json' } }), 400, 400],
-    ['an empty JSON body', () => server.request('POST', LINK, { rawBody: '', headers: { 'content-type': 'application/json' } }), 400, 400],
+    [
+      'malformed JSON',
+      () =>
+        server.request('POST', LINK, {
+          rawBody: '{"linkCustomers": [',
+          headers: { 'content-type': 'application/json' },
+        }),
+      400,
+      400,
+    ],
+    [
+      'an empty JSON body',
+      () => server.request('POST', LINK, { rawBody: '', headers: { 'content-type': 'application/json' } }),
+      400,
+      400,
+    ],
     ['a JSON array', () => server.request('POST', LINK, { body: [1, 2] }), 400, 400],
     ['a JSON string', () => server.request('POST', LINK, { body: 'hello' }), 400, 400],
     ['no linkCustomers', () => server.request('POST', LINK, { body: {} }), 400, 2002],
@@ -38,12 +85,34 @@ describe('whole-request errors change nothing', () => {
     ['linkCustomers not an array', () => server.request('POST', LINK, { body: { linkCustomers: 'x' } }), 400, 400],
     [
       '51 customers',
-      () => link(server, Array.from({ length: 51 }, (_, i) => [{ mobile: mobileOf(150 + i) }, [goldstar]] as [Record<string, unknown>, typeof goldstar[]])),
+      () =>
+        link(
+          server,
+          Array.from(
+            { length: 51 },
+            (_, i) => [{ mobile: mobileOf(150 + i) }, [goldstar]] as [Record<string, unknown>, (typeof goldstar)[]],
+          ),
+        ),
       400,
       2008,
     ],
-    ['a body over the limit', () => server.request('POST', LINK, { body: { linkCustomers: [{ customer: { mobile: 'x'.repeat(70 * 1024) } }] } }), 413, 413],
-    ['a __proto__ key', () => server.request('POST', LINK, { rawBody: '{"linkCustomers":[{"customer":{"mobile":"1"},"__proto__":{"x":1}}]}', headers: { 'content-type': 'application/json' } }), 400, 400],
+    [
+      'a body over the limit',
+      () =>
+        server.request('POST', LINK, { body: { linkCustomers: [{ customer: { mobile: 'x'.repeat(70 * 1024) } }] } }),
+      413,
+      413,
+    ],
+    [
+      'a __proto__ key',
+      () =>
+        server.request('POST', LINK, {
+          rawBody: '{"linkCustomers":[{"customer":{"mobile":"1"},"__proto__":{"x":1}}]}',
+          headers: { 'content-type': 'application/json' },
+        }),
+      400,
+      400,
+    ],
   ];
 
   it.each(cases)('%s → HTTP %i, code %i', async (_name, send, httpStatus, code) => {
@@ -61,9 +130,24 @@ describe('customer resolution', () => {
     ['empty identifiers', { mobile: '', email: '' }, 1015, 'No identifier provided'],
     ['an unknown mobile', { mobile: '910000000000' }, 1011, 'Cannot find customer for provided identifier'],
     ['an id that is not a number', { id: 'abc' }, 1015, expect.stringContaining('id must be a positive integer')],
-    ['identifiers of two customers', { mobile: mobileOf(1), email: 'c00002@example.com' }, 1011, 'The provided identifiers do not all belong to the same customer'],
-    ['one unknown identifier beside a known one', { mobile: mobileOf(3), email: 'nobody@example.com' }, 1011, expect.any(String)],
-    ['an identifier of another org only', { email: 'other@example.com' }, 1011, 'Cannot find customer for provided identifier'],
+    [
+      'identifiers of two customers',
+      { mobile: mobileOf(1), email: 'c00002@example.com' },
+      1011,
+      'The provided identifiers do not all belong to the same customer',
+    ],
+    [
+      'one unknown identifier beside a known one',
+      { mobile: mobileOf(3), email: 'nobody@example.com' },
+      1011,
+      expect.any(String),
+    ],
+    [
+      'an identifier of another org only',
+      { email: 'other@example.com' },
+      1011,
+      'Cannot find customer for provided identifier',
+    ],
     ['an id past 2^53', { id: '99999999999999999999' }, 1011, expect.any(String)],
     ['an object as identifier', { mobile: { $ne: null } }, 1015, expect.any(String)],
   ])('%s → %i', async (_name, customer, code, message) => {
@@ -91,32 +175,59 @@ describe('customer resolution', () => {
     const first = await link(server, [[{ mobile: Number(mobile) }, [goldstar]]]);
     expect(entryCode(first.body)).toBe(200);
     const { id, email, externalId } = first.body.linkCustomers[0].customer;
-    const byId = await link(server, [[{ id: String(id) }, [{ partnerProgramName: 'Coalition', customerPartnerReference: { partnerMembershipId: 1 } }]]]);
-    expect(byId.body.linkCustomers[0].customer).toEqual({ id, mobile, email, externalId, status: { status: true, code: 1000, message: 'Customer successfully retrieved' } });
+    const byId = await link(server, [
+      [{ id: String(id) }, [{ partnerProgramName: 'Coalition', customerPartnerReference: { partnerMembershipId: 1 } }]],
+    ]);
+    expect(byId.body.linkCustomers[0].customer).toEqual({
+      id,
+      mobile,
+      email,
+      externalId,
+      status: { status: true, code: 1000, message: 'Customer successfully retrieved' },
+    });
     const all = await link(server, [[{ id, mobile, email, externalId }, [goldstar]]]);
     expect(entryCode(all.body)).toBe(2005);
   });
 
   it('writes the customer echo in the seed’s field order', async () => {
     const response = await link(server, [[{ mobile: mobileOf(7) }, [{ partnerProgramName: 'Nope' }]]]);
-    expect(Object.keys(response.body.linkCustomers[0].customer)).toEqual(['id', 'mobile', 'email', 'externalId', 'status']);
+    expect(Object.keys(response.body.linkCustomers[0].customer)).toEqual([
+      'id',
+      'mobile',
+      'email',
+      'externalId',
+      'status',
+    ]);
     expect(Object.keys(response.body.linkCustomers[0])).toEqual(['customer', 'linkToPartnerPrograms']);
   });
 
   it('echoes an absent stored identifier as ""', async () => {
     const response = await link(server, [[{ mobile: '919800000003' }, [{ partnerProgramName: 'Nope' }]]]);
-    expect(response.body.linkCustomers[0].customer).toMatchObject({ mobile: '919800000003', email: '', externalId: '' });
+    expect(response.body.linkCustomers[0].customer).toMatchObject({
+      mobile: '919800000003',
+      email: '',
+      externalId: '',
+    });
   });
 });
 
 describe('batch semantics', () => {
   it('answers 200 when all succeed, 201 when some fail, 400 when all fail', async () => {
     const [a, b] = [fresh(), fresh()];
-    const all = await link(server, [[{ mobile: a }, [goldstar]], [{ mobile: b }, [goldstar]]]);
+    const all = await link(server, [
+      [{ mobile: a }, [goldstar]],
+      [{ mobile: b }, [goldstar]],
+    ]);
     expect(all.status).toBe(200);
-    const some = await link(server, [[{ mobile: fresh() }, [goldstar]], [{ mobile: a }, [goldstar]]]);
+    const some = await link(server, [
+      [{ mobile: fresh() }, [goldstar]],
+      [{ mobile: a }, [goldstar]],
+    ]);
     expect(some.status).toBe(201);
-    const none = await link(server, [[{ mobile: a }, [goldstar]], [{ mobile: '9' }, [goldstar]]]);
+    const none = await link(server, [
+      [{ mobile: a }, [goldstar]],
+      [{ mobile: '9' }, [goldstar]],
+    ]);
     expect(none.status).toBe(400);
   });
 
@@ -128,9 +239,13 @@ describe('batch semantics', () => {
       [{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { membershipStartDate: '2026-08-01' } }]],
     ]);
     expect(response.status).toBe(201);
-    expect([entryCode(response.body, 0, 0), entryCode(response.body, 0, 1), entryCode(response.body, 1, 0), entryCode(response.body, 1, 1), entryCode(response.body, 2, 0)]).toEqual([
-      200, 2005, 2005, 200, 200,
-    ]);
+    expect([
+      entryCode(response.body, 0, 0),
+      entryCode(response.body, 0, 1),
+      entryCode(response.body, 1, 0),
+      entryCode(response.body, 1, 1),
+      entryCode(response.body, 2, 0),
+    ]).toEqual([200, 2005, 2005, 200, 200]);
     const rows = await server.database.db
       .selectFrom('memberships')
       .innerJoin('customers', 'customers.id', 'memberships.customer_id')
@@ -147,7 +262,17 @@ describe('batch semantics', () => {
         linkCustomers: [
           null,
           { customer: 'nope', linkToPartnerPrograms: [goldstar] },
-          { customer: { mobile }, linkToPartnerPrograms: [null, 7, { partnerProgramName: ['x'] }, { partnerProgramName: 'Coalition', customerPartnerReference: 'x' }, { partnerProgramName: 'Coalition', customerPartnerReference: { partnerMembershipId: { a: 1 } } }, goldstar] },
+          {
+            customer: { mobile },
+            linkToPartnerPrograms: [
+              null,
+              7,
+              { partnerProgramName: ['x'] },
+              { partnerProgramName: 'Coalition', customerPartnerReference: 'x' },
+              { partnerProgramName: 'Coalition', customerPartnerReference: { partnerMembershipId: { a: 1 } } },
+              goldstar,
+            ],
+          },
           { customer: { mobile: fresh() } },
           { customer: { mobile: fresh() }, linkToPartnerPrograms: 'Goldstar' },
         ],
@@ -158,23 +283,64 @@ describe('batch semantics', () => {
     expect(nullItem.customer.status.code).toBe(1015);
     expect(badCustomer.customer.status.code).toBe(1015);
     expect(badCustomer.linkToPartnerPrograms[0].partnerLinkStatus.code).toBe(1015);
-    expect(mixed.linkToPartnerPrograms.map((p: { partnerLinkStatus: { code: number } }) => p.partnerLinkStatus.code)).toEqual([2002, 2002, 2002, 2002, 2002, 200]);
-    expect(noList.linkToPartnerPrograms[0].partnerLinkStatus).toEqual({ status: false, code: 2002, message: 'Required field is empty or null: linkToPartnerPrograms' });
+    expect(
+      mixed.linkToPartnerPrograms.map((p: { partnerLinkStatus: { code: number } }) => p.partnerLinkStatus.code),
+    ).toEqual([2002, 2002, 2002, 2002, 2002, 200]);
+    expect(noList.linkToPartnerPrograms[0].partnerLinkStatus).toEqual({
+      status: false,
+      code: 2002,
+      message: 'Required field is empty or null: linkToPartnerPrograms',
+    });
     expect(listNotArray.linkToPartnerPrograms[0].partnerLinkStatus.code).toBe(2002);
   });
 
   it('never fails on hostile strings', async () => {
     const response = await link(server, [
       [{ mobile: 'a\u0000b' }, [goldstar]],
-      [{ mobile: fresh() }, [{ partnerProgramName: 'Gold\u0000star', customerPartnerReference: { partnerMembershipId: 'm' } }]],
-      [{ mobile: fresh() }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'x\u0000y' } }]],
-      [{ mobile: fresh() }, [{ partnerProgramName: "Goldstar'; drop table memberships; --", customerPartnerReference: { partnerMembershipId: 'm' } }]],
-      [{ mobile: fresh() }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'm'.repeat(256) } }]],
-      [{ mobile: fresh() }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'm', partnerTierExpiryDate: '9999-12-31T23:59:59Z' } }]],
-      [{ mobile: fresh() }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'm', partnerTierExpiryDate: '0000-01-01' } }]],
+      [
+        { mobile: fresh() },
+        [{ partnerProgramName: 'Gold\u0000star', customerPartnerReference: { partnerMembershipId: 'm' } }],
+      ],
+      [
+        { mobile: fresh() },
+        [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'x\u0000y' } }],
+      ],
+      [
+        { mobile: fresh() },
+        [
+          {
+            partnerProgramName: "Goldstar'; drop table memberships; --",
+            customerPartnerReference: { partnerMembershipId: 'm' },
+          },
+        ],
+      ],
+      [
+        { mobile: fresh() },
+        [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'm'.repeat(256) } }],
+      ],
+      [
+        { mobile: fresh() },
+        [
+          {
+            partnerProgramName: 'Goldstar',
+            customerPartnerReference: { partnerMembershipId: 'm', partnerTierExpiryDate: '9999-12-31T23:59:59Z' },
+          },
+        ],
+      ],
+      [
+        { mobile: fresh() },
+        [
+          {
+            partnerProgramName: 'Goldstar',
+            customerPartnerReference: { partnerMembershipId: 'm', partnerTierExpiryDate: '0000-01-01' },
+          },
+        ],
+      ],
     ]);
     expect(response.status).toBe(201);
-    expect(response.body.linkCustomers.map((_: unknown, i: number) => entryCode(response.body, i))).toEqual([1011, 2006, 2002, 2006, 2002, 200, 2003]);
+    expect(response.body.linkCustomers.map((_: unknown, i: number) => entryCode(response.body, i))).toEqual([
+      1011, 2006, 2002, 2006, 2002, 200, 2003,
+    ]);
   });
 
   it('returns the request id, keeping a well-formed one the client sent', async () => {

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brandDeclarations, entryCode, link, lookup, mobileOf, NOW, OTHER_ORG_TILL, TILL } from '../support/fixtures.js';
+import {
+  brandDeclarations,
+  entryCode,
+  link,
+  lookup,
+  mobileOf,
+  NOW,
+  OTHER_ORG_TILL,
+  TILL,
+} from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 // Every check of SPEC §4, in its order, through real HTTP. Each test uses customers of its own.
@@ -14,7 +23,9 @@ afterAll(() => server.close());
 
 async function membershipOf(mobile: string, program: string) {
   const response = await lookup(server, mobile);
-  return response.body.linkedPartnerPrograms.find((p: { partnerProgramName: string }) => p.partnerProgramName === program);
+  return response.body.linkedPartnerPrograms.find(
+    (p: { partnerProgramName: string }) => p.partnerProgramName === program,
+  );
 }
 
 describe('success', () => {
@@ -79,7 +90,15 @@ describe('success', () => {
 
   it('matches program and tier names case-insensitively and echoes the name as sent', async () => {
     const response = await link(server, [
-      [{ mobile: fresh() }, [{ partnerProgramName: 'gOLDSTAR', customerPartnerReference: { partnerMembershipId: 'x', partnerTierName: 'platinum' } }]],
+      [
+        { mobile: fresh() },
+        [
+          {
+            partnerProgramName: 'gOLDSTAR',
+            customerPartnerReference: { partnerMembershipId: 'x', partnerTierName: 'platinum' },
+          },
+        ],
+      ],
     ]);
     expect(response.body.linkCustomers[0].linkToPartnerPrograms[0]).toMatchObject({
       partnerProgramName: 'gOLDSTAR',
@@ -89,7 +108,9 @@ describe('success', () => {
 
   it('starts a SUPPLEMENTARY membership now for one cycle', async () => {
     const mobile = fresh();
-    const response = await link(server, [[{ mobile }, [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'S1' } }]]]);
+    const response = await link(server, [
+      [{ mobile }, [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'S1' } }]],
+    ]);
     expect(response.status).toBe(200);
     expect(await membershipOf(mobile, 'SPP_1')).toMatchObject({
       partnerProgramType: 'SUPPLEMENTARY',
@@ -104,7 +125,15 @@ describe('success', () => {
   it('schedules a SUPPLEMENTARY membership that starts in the future', async () => {
     const mobile = fresh();
     await link(server, [
-      [{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { partnerMembershipId: 'S2', membershipStartDate: '2026-07-01' } }]],
+      [
+        { mobile },
+        [
+          {
+            partnerProgramName: 'SPP_2',
+            customerPartnerReference: { partnerMembershipId: 'S2', membershipStartDate: '2026-07-01' },
+          },
+        ],
+      ],
     ]);
     expect(await membershipOf(mobile, 'SPP_2')).toMatchObject({
       membershipState: 'SCHEDULED',
@@ -117,7 +146,15 @@ describe('success', () => {
   it('keeps membershipStartDate as the start of an EXTERNAL membership', async () => {
     const mobile = fresh();
     await link(server, [
-      [{ mobile }, [{ partnerProgramName: 'Coalition', customerPartnerReference: { partnerMembershipId: 'C', membershipStartDate: '2026-08-01T10:00:00' } }]],
+      [
+        { mobile },
+        [
+          {
+            partnerProgramName: 'Coalition',
+            customerPartnerReference: { partnerMembershipId: 'C', membershipStartDate: '2026-08-01T10:00:00' },
+          },
+        ],
+      ],
     ]);
     expect(await membershipOf(mobile, 'Coalition')).toMatchObject({
       membershipState: 'LINKED',
@@ -128,7 +165,15 @@ describe('success', () => {
   it('adds calendar months and clamps to the month end', async () => {
     const mobile = '919800000003';
     const response = await link(server, [
-      [{ mobile }, [{ partnerProgramName: 'SPP_B', customerPartnerReference: { partnerMembershipId: 'B', membershipStartDate: '2027-01-31' } }]],
+      [
+        { mobile },
+        [
+          {
+            partnerProgramName: 'SPP_B',
+            customerPartnerReference: { partnerMembershipId: 'B', membershipStartDate: '2027-01-31' },
+          },
+        ],
+      ],
     ]);
     expect(entryCode(response.body)).toBe(200);
     expect(await membershipOf(mobile, 'SPP_B')).toMatchObject({
@@ -147,16 +192,23 @@ describe('step 1: the program', () => {
     [{ partnerProgramName: 'Dormant' }, 2021],
     [{ partnerProgramName: 'Bygone' }, 2020],
   ])('%j → %i', async (entry, code) => {
-    const response = await link(server, [[{ mobile: fresh() }, [{ ...entry, customerPartnerReference: { partnerMembershipId: 'x' } }]]]);
+    const response = await link(server, [
+      [{ mobile: fresh() }, [{ ...entry, customerPartnerReference: { partnerMembershipId: 'x' } }]],
+    ]);
     expect(entryCode(response.body)).toBe(code);
     expect(response.status).toBe(400);
   });
 
   it('says which failure it is in the message', async () => {
     const response = await link(server, [
-      [{ mobile: fresh() }, [{ partnerProgramName: 'Dormant' }, { partnerProgramName: 'Bygone' }, { partnerProgramName: 'Nope' }]],
+      [
+        { mobile: fresh() },
+        [{ partnerProgramName: 'Dormant' }, { partnerProgramName: 'Bygone' }, { partnerProgramName: 'Nope' }],
+      ],
     ]);
-    const statuses = response.body.linkCustomers[0].linkToPartnerPrograms.map((p: { partnerLinkStatus: unknown }) => p.partnerLinkStatus);
+    const statuses = response.body.linkCustomers[0].linkToPartnerPrograms.map(
+      (p: { partnerLinkStatus: unknown }) => p.partnerLinkStatus,
+    );
     expect(statuses).toEqual([
       { status: false, code: 2021, message: 'Partner program is inactive' },
       { status: false, code: 2020, message: 'Partner program has expired' },
@@ -165,7 +217,12 @@ describe('step 1: the program', () => {
   });
 
   it('does not see programs of another org', async () => {
-    const response = await link(server, [[{ mobile: fresh() }, [{ partnerProgramName: 'OtherOnly', customerPartnerReference: { partnerMembershipId: 'x' } }]]]);
+    const response = await link(server, [
+      [
+        { mobile: fresh() },
+        [{ partnerProgramName: 'OtherOnly', customerPartnerReference: { partnerMembershipId: 'x' } }],
+      ],
+    ]);
     expect(entryCode(response.body)).toBe(2006);
   });
 });
@@ -173,7 +230,15 @@ describe('step 1: the program', () => {
 describe('step 2: loyalty enrolment', () => {
   it('refuses a customer not enrolled in the program’s loyalty program, before date checks', async () => {
     const response = await link(server, [
-      [{ externalId: 'NOT-ENROLLED' }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'x', partnerTierExpiryDate: 'garbage' } }]],
+      [
+        { externalId: 'NOT-ENROLLED' },
+        [
+          {
+            partnerProgramName: 'Goldstar',
+            customerPartnerReference: { partnerMembershipId: 'x', partnerTierExpiryDate: 'garbage' },
+          },
+        ],
+      ],
     ]);
     expect(response.body.linkCustomers[0].linkToPartnerPrograms[0].partnerLinkStatus).toEqual({
       status: false,
@@ -183,7 +248,9 @@ describe('step 2: loyalty enrolment', () => {
   });
 
   it('checks the loyalty program that owns the partner program', async () => {
-    const response = await link(server, [[{ mobile: fresh() }, [{ partnerProgramName: 'SPP_B', customerPartnerReference: { partnerMembershipId: 'x' } }]]]);
+    const response = await link(server, [
+      [{ mobile: fresh() }, [{ partnerProgramName: 'SPP_B', customerPartnerReference: { partnerMembershipId: 'x' } }]],
+    ]);
     expect(entryCode(response.body)).toBe(2005);
   });
 });
@@ -201,7 +268,10 @@ describe('steps 3 and 4: dates and tiers', () => {
     ['membershipStartDate', '2025-12-23T17:55:00 +05:30', 2025],
   ])('%s %j → %i', async (field, value, code) => {
     const response = await link(server, [
-      [{ mobile: fresh() }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'x', [field]: value } }]],
+      [
+        { mobile: fresh() },
+        [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'x', [field]: value } }],
+      ],
     ]);
     expect(entryCode(response.body)).toBe(code);
   });
@@ -209,7 +279,15 @@ describe('steps 3 and 4: dates and tiers', () => {
   it('judges "today" in the org timezone', async () => {
     // 2026-06-14T20:00Z is already 2026-06-15 01:30 in Asia/Kolkata: today, not yesterday.
     const response = await link(server, [
-      [{ mobile: fresh() }, [{ partnerProgramName: 'Coalition', customerPartnerReference: { partnerMembershipId: 'x', partnerTierExpiryDate: '2026-06-14T20:00:00Z' } }]],
+      [
+        { mobile: fresh() },
+        [
+          {
+            partnerProgramName: 'Coalition',
+            customerPartnerReference: { partnerMembershipId: 'x', partnerTierExpiryDate: '2026-06-14T20:00:00Z' },
+          },
+        ],
+      ],
     ]);
     expect(entryCode(response.body)).toBe(200);
   });
@@ -217,14 +295,34 @@ describe('steps 3 and 4: dates and tiers', () => {
   it('reads a date without offset in the org timezone', async () => {
     const mobile = fresh();
     await link(server, [
-      [{ mobile }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'x', partnerTierExpiryDate: '2026-12-31T23:59:59' } }]],
+      [
+        { mobile },
+        [
+          {
+            partnerProgramName: 'Goldstar',
+            customerPartnerReference: { partnerMembershipId: 'x', partnerTierExpiryDate: '2026-12-31T23:59:59' },
+          },
+        ],
+      ],
     ]);
     expect((await membershipOf(mobile, 'Goldstar')).partnerTierExpiryDate).toBe('2026-12-31T23:59:59+05:30');
   });
 
   it('checks the tier before the dates', async () => {
     const response = await link(server, [
-      [{ mobile: fresh() }, [{ partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'x', partnerTierName: 'Diamond', partnerTierExpiryDate: '2020-01-01' } }]],
+      [
+        { mobile: fresh() },
+        [
+          {
+            partnerProgramName: 'Goldstar',
+            customerPartnerReference: {
+              partnerMembershipId: 'x',
+              partnerTierName: 'Diamond',
+              partnerTierExpiryDate: '2020-01-01',
+            },
+          },
+        ],
+      ],
     ]);
     expect(entryCode(response.body)).toBe(2007);
   });
@@ -234,8 +332,14 @@ describe('steps 3 and 4: dates and tiers', () => {
       [
         { mobile: fresh() },
         [
-          { partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'x', partnerTierName: 'Gold' } },
-          { partnerProgramName: 'Coalition', customerPartnerReference: { partnerMembershipId: 'x', partnerTierName: 'Gold' } },
+          {
+            partnerProgramName: 'SPP_1',
+            customerPartnerReference: { partnerMembershipId: 'x', partnerTierName: 'Gold' },
+          },
+          {
+            partnerProgramName: 'Coalition',
+            customerPartnerReference: { partnerMembershipId: 'x', partnerTierName: 'Gold' },
+          },
         ],
       ],
     ]);
@@ -244,7 +348,15 @@ describe('steps 3 and 4: dates and tiers', () => {
 
   it('refuses a start after the program expiry', async () => {
     const response = await link(server, [
-      [{ mobile: fresh() }, [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'x', membershipStartDate: '2031-01-01' } }]],
+      [
+        { mobile: fresh() },
+        [
+          {
+            partnerProgramName: 'SPP_1',
+            customerPartnerReference: { partnerMembershipId: 'x', membershipStartDate: '2031-01-01' },
+          },
+        ],
+      ],
     ]);
     expect(entryCode(response.body)).toBe(2020);
   });
@@ -258,7 +370,9 @@ describe('step 5: already linked, and relinks', () => {
     const again = await link(server, [
       [{ mobile }, [entry, { ...entry, customerPartnerReference: { membershipStartDate: '2027-01-01' } }]],
     ]);
-    expect(again.body.linkCustomers[0].linkToPartnerPrograms.map((p: { partnerLinkStatus: unknown }) => p.partnerLinkStatus)).toEqual([
+    expect(
+      again.body.linkCustomers[0].linkToPartnerPrograms.map((p: { partnerLinkStatus: unknown }) => p.partnerLinkStatus),
+    ).toEqual([
       { status: false, code: 2005, message: 'Partner program already linked with customer' },
       { status: false, code: 2005, message: 'Partner program already linked with customer' },
     ]);
@@ -266,23 +380,42 @@ describe('step 5: already linked, and relinks', () => {
 
   it('schedules, reschedules and refuses relinks of a SUPPLEMENTARY membership', async () => {
     const mobile = fresh();
-    await link(server, [[{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { partnerMembershipId: 'R1' } }]]]);
+    await link(server, [
+      [{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { partnerMembershipId: 'R1' } }]],
+    ]);
     const end = (await membershipOf(mobile, 'SPP_2')).partnerProgramMembershipEndDate;
     expect(end).toBe('2026-07-15T12:00:00+05:30');
 
     const relink = (start: string) =>
-      link(server, [[{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { membershipStartDate: start } }]]]);
+      link(server, [
+        [{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { membershipStartDate: start } }]],
+      ]);
     expect(entryCode((await relink('2026-07-15T12:00:00+05:30')).body)).toBe(2005); // not strictly after the end
     expect(entryCode((await relink('2026-07-20')).body)).toBe(200);
     expect((await membershipOf(mobile, 'SPP_2')).pendingRelinkStartDate).toBe('2026-07-20T00:00:00+05:30');
     expect(entryCode((await relink('2026-08-01')).body)).toBe(200);
     const after = await membershipOf(mobile, 'SPP_2');
-    expect(after).toMatchObject({ pendingRelinkStartDate: '2026-08-01T00:00:00+05:30', partnerMembershipId: 'R1', membershipState: 'ACTIVE' });
+    expect(after).toMatchObject({
+      pendingRelinkStartDate: '2026-08-01T00:00:00+05:30',
+      partnerMembershipId: 'R1',
+      membershipState: 'ACTIVE',
+    });
 
     const activities = await server.database.db
       .selectFrom('membership_activities')
       .select(['activity_type', 'source'])
-      .where('membership_id', '=', (await server.database.db.selectFrom('customers').innerJoin('memberships', 'memberships.customer_id', 'customers.id').select('memberships.id').where('customers.mobile', '=', mobile).executeTakeFirstOrThrow()).id)
+      .where(
+        'membership_id',
+        '=',
+        (
+          await server.database.db
+            .selectFrom('customers')
+            .innerJoin('memberships', 'memberships.customer_id', 'customers.id')
+            .select('memberships.id')
+            .where('customers.mobile', '=', mobile)
+            .executeTakeFirstOrThrow()
+        ).id,
+      )
       .orderBy('id')
       .execute();
     expect(activities).toEqual([
@@ -297,7 +430,16 @@ describe('step 5: already linked, and relinks', () => {
     const other = (body: unknown) =>
       server.request('POST', '/v2/partnerProgram/linkCustomer', { body, auth: OTHER_ORG_TILL });
     const customer = { mobile: mobileOf(1) };
-    const first = await other({ linkCustomers: [{ customer, linkToPartnerPrograms: [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'O' } }] }] });
+    const first = await other({
+      linkCustomers: [
+        {
+          customer,
+          linkToPartnerPrograms: [
+            { partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'O' } },
+          ],
+        },
+      ],
+    });
     expect(entryCode(first.body)).toBe(200);
     const relink = await other({
       linkCustomers: [
@@ -315,11 +457,21 @@ describe('step 5: already linked, and relinks', () => {
 
   it('warns 1302 when a relinked period ends after the program expiry', async () => {
     const mobile = fresh();
-    await link(server, [[{ mobile }, [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'W' } }]]]);
-    const response = await link(server, [[{ mobile }, [{ partnerProgramName: 'SPP_1', customerPartnerReference: { membershipStartDate: '2030-06-01' } }]]]);
+    await link(server, [
+      [{ mobile }, [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'W' } }]],
+    ]);
+    const response = await link(server, [
+      [{ mobile }, [{ partnerProgramName: 'SPP_1', customerPartnerReference: { membershipStartDate: '2030-06-01' } }]],
+    ]);
     expect(entryCode(response.body)).toBe(200);
     expect(response.body.warnings).toEqual([
-      { status: false, code: 1302, message: 'Supplementary program expiry is before membership expiry', customerIndex: 0, partnerProgramName: 'SPP_1' },
+      {
+        status: false,
+        code: 1302,
+        message: 'Supplementary program expiry is before membership expiry',
+        customerIndex: 0,
+        partnerProgramName: 'SPP_1',
+      },
     ]);
   });
 });
@@ -336,7 +488,9 @@ describe('step 6: new links', () => {
 
   it('links again after expiry, reusing the membership id on record', async () => {
     const mobile = fresh();
-    await link(server, [[{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { partnerMembershipId: 'OLD' } }]]]);
+    await link(server, [
+      [{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { partnerMembershipId: 'OLD' } }]],
+    ]);
     server.clock.advance({ hours: 24 * 31 });
     try {
       expect((await membershipOf(mobile, 'SPP_2')).membershipState).toBe('EXPIRED');
@@ -358,7 +512,10 @@ describe('step 6: new links', () => {
       [
         { mobile },
         [
-          { partnerProgramName: 'SPP_2', customerPartnerReference: { partnerMembershipId: 'a', membershipStartDate: '2026-09-01' } },
+          {
+            partnerProgramName: 'SPP_2',
+            customerPartnerReference: { partnerMembershipId: 'a', membershipStartDate: '2026-09-01' },
+          },
           { partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'b' } },
           { partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'c' } },
         ],
@@ -390,13 +547,25 @@ describe('step 6: new links', () => {
 describe('step 7: warning 1302', () => {
   it('links and warns when the program expires before the membership ends, naming the customer index', async () => {
     const response = await link(server, [
-      [{ mobile: fresh() }, [{ partnerProgramName: 'Coalition', customerPartnerReference: { partnerMembershipId: 'a' } }]],
-      [{ mobile: fresh() }, [{ partnerProgramName: 'spp_short', customerPartnerReference: { partnerMembershipId: 'b' } }]],
+      [
+        { mobile: fresh() },
+        [{ partnerProgramName: 'Coalition', customerPartnerReference: { partnerMembershipId: 'a' } }],
+      ],
+      [
+        { mobile: fresh() },
+        [{ partnerProgramName: 'spp_short', customerPartnerReference: { partnerMembershipId: 'b' } }],
+      ],
     ]);
     expect(response.status).toBe(200);
     expect(entryCode(response.body, 1)).toBe(200);
     expect(response.body.warnings).toEqual([
-      { status: false, code: 1302, message: 'Supplementary program expiry is before membership expiry', customerIndex: 1, partnerProgramName: 'spp_short' },
+      {
+        status: false,
+        code: 1302,
+        message: 'Supplementary program expiry is before membership expiry',
+        customerIndex: 1,
+        partnerProgramName: 'spp_short',
+      },
     ]);
   });
 });

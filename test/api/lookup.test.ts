@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brandDeclarations, HISTORY_ONLY_TILL, link, lookup, mobileOf, NOW, OTHER_ORG_TILL, TILL } from '../support/fixtures.js';
+import {
+  brandDeclarations,
+  HISTORY_ONLY_TILL,
+  link,
+  lookup,
+  mobileOf,
+  NOW,
+  OTHER_ORG_TILL,
+  TILL,
+} from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 // The customer view (SPEC §7a).
@@ -16,12 +25,25 @@ describe('GET /v2/customers/lookup', () => {
     expect(byMobile.status).toBe(200);
     const { id } = byMobile.body.customer;
     expect(byMobile.body).toEqual({
-      customer: { id, mobile: mobileOf(5), email: 'c00005@example.com', externalId: 'EXT00005', loyaltyProgramIds: [1] },
+      customer: {
+        id,
+        mobile: mobileOf(5),
+        email: 'c00005@example.com',
+        externalId: 'EXT00005',
+        loyaltyProgramIds: [1],
+      },
       linkedPartnerPrograms: [],
       warnings: [],
     });
-    for (const [name, value] of [['id', id], ['email', 'c00005@example.com'], ['externalId', 'EXT00005']]) {
-      const response = await server.request('GET', `/v2/customers/lookup?identifierName=${name}&identifierValue=${encodeURIComponent(value)}`);
+    for (const [name, value] of [
+      ['id', id],
+      ['email', 'c00005@example.com'],
+      ['externalId', 'EXT00005'],
+    ]) {
+      const response = await server.request(
+        'GET',
+        `/v2/customers/lookup?identifierName=${name}&identifierValue=${encodeURIComponent(value)}`,
+      );
       expect(response.body.customer.id).toBe(id);
     }
   });
@@ -33,11 +55,16 @@ describe('GET /v2/customers/lookup', () => {
         { mobile },
         [
           { partnerProgramName: 'SPP_2', customerPartnerReference: { partnerMembershipId: 'P' } },
-          { partnerProgramName: 'Goldstar', customerPartnerReference: { partnerMembershipId: 'G', partnerTierName: 'Platinum' } },
+          {
+            partnerProgramName: 'Goldstar',
+            customerPartnerReference: { partnerMembershipId: 'G', partnerTierName: 'Platinum' },
+          },
         ],
       ],
     ]);
-    await link(server, [[{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { membershipStartDate: '2026-08-01' } }]]]);
+    await link(server, [
+      [{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { membershipStartDate: '2026-08-01' } }]],
+    ]);
     const view = (await lookup(server, mobile)).body.linkedPartnerPrograms;
     expect(view).toHaveLength(2);
     expect(view.find((p: { partnerProgramName: string }) => p.partnerProgramName === 'SPP_2')).toEqual({
@@ -57,10 +84,18 @@ describe('GET /v2/customers/lookup', () => {
 
     server.clock.set('2026-07-20T00:00:00Z');
     try {
-      const gap = (await lookup(server, mobile)).body.linkedPartnerPrograms.find((p: { partnerProgramName: string }) => p.partnerProgramName === 'SPP_2');
-      expect(gap).toMatchObject({ membershipState: 'EXPIRED', linked: false, pendingRelinkStartDate: '2026-08-01T00:00:00+05:30' });
+      const gap = (await lookup(server, mobile)).body.linkedPartnerPrograms.find(
+        (p: { partnerProgramName: string }) => p.partnerProgramName === 'SPP_2',
+      );
+      expect(gap).toMatchObject({
+        membershipState: 'EXPIRED',
+        linked: false,
+        pendingRelinkStartDate: '2026-08-01T00:00:00+05:30',
+      });
       server.clock.set('2026-08-02T00:00:00Z');
-      const relinked = (await lookup(server, mobile)).body.linkedPartnerPrograms.find((p: { partnerProgramName: string }) => p.partnerProgramName === 'SPP_2');
+      const relinked = (await lookup(server, mobile)).body.linkedPartnerPrograms.find(
+        (p: { partnerProgramName: string }) => p.partnerProgramName === 'SPP_2',
+      );
       expect(relinked).toMatchObject({
         membershipState: 'ACTIVE',
         linked: true,
@@ -77,8 +112,15 @@ describe('GET /v2/customers/lookup', () => {
   it('answers 404 with 1011 for an unknown customer, and for a customer of another org', async () => {
     const unknown = await lookup(server, '910000000000');
     expect(unknown.status).toBe(404);
-    expect(unknown.body).toEqual({ errors: [{ status: false, code: 1011, message: 'Cannot find customer for provided identifier' }], warnings: [] });
-    const otherOrg = await server.request('GET', '/v2/customers/lookup?identifierName=email&identifierValue=c00001%40example.com', { auth: OTHER_ORG_TILL });
+    expect(unknown.body).toEqual({
+      errors: [{ status: false, code: 1011, message: 'Cannot find customer for provided identifier' }],
+      warnings: [],
+    });
+    const otherOrg = await server.request(
+      'GET',
+      '/v2/customers/lookup?identifierName=email&identifierValue=c00001%40example.com',
+      { auth: OTHER_ORG_TILL },
+    );
     expect(otherOrg.status).toBe(404);
   });
 
@@ -95,7 +137,16 @@ describe('GET /v2/customers/lookup', () => {
   });
 
   it('needs the DEFAULT access group and credentials', async () => {
-    expect((await server.request('GET', `/v2/customers/lookup?identifierName=mobile&identifierValue=1`, { auth: HISTORY_ONLY_TILL })).status).toBe(403);
-    expect((await server.request('GET', `/v2/customers/lookup?identifierName=mobile&identifierValue=1`, { auth: null })).status).toBe(401);
+    expect(
+      (
+        await server.request('GET', `/v2/customers/lookup?identifierName=mobile&identifierValue=1`, {
+          auth: HISTORY_ONLY_TILL,
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await server.request('GET', `/v2/customers/lookup?identifierName=mobile&identifierValue=1`, { auth: null }))
+        .status,
+    ).toBe(401);
   });
 });

@@ -76,17 +76,29 @@ describe('token generation', () => {
   ])('refuses %s with 400 in the same shape', async (_name, body, status) => {
     const response = await server.request('POST', TOKEN_URL, { body, auth: null });
     expect(response.status).toBe(status);
-    expect(response.body).toEqual({ data: null, errors: [{ status: false, code: status, message: expect.any(String) }], warnings: [] });
+    expect(response.body).toEqual({
+      data: null,
+      errors: [{ status: false, code: status, message: expect.any(String) }],
+      warnings: [],
+    });
   });
 
   it.each([
     ['malformed JSON', { rawBody: '{"key":', headers: { 'content-type': 'application/json' } }, 400],
-    ['a form body', { rawBody: 'key=a&secret=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415],
+    [
+      'a form body',
+      { rawBody: 'key=a&secret=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      415,
+    ],
     ['no body and no content type', {}, 415],
   ])('answers %s in the same shape', async (_name, options, status) => {
     const response = await server.request('POST', TOKEN_URL, { ...options, auth: null });
     expect(response.status).toBe(status);
-    expect(response.body).toEqual({ data: null, errors: [{ status: false, code: status, message: expect.any(String) }], warnings: [] });
+    expect(response.body).toEqual({
+      data: null,
+      errors: [{ status: false, code: status, message: expect.any(String) }],
+      warnings: [],
+    });
   });
 });
 
@@ -94,14 +106,20 @@ describe('using a token', () => {
   it('is accepted in X-CAP-API-OAUTH-TOKEN and in Authorization: Bearer', async () => {
     const token = await tokenOf(server, ALPHA_CLIENT);
     const viaHeader = await server.request('GET', lookupPath, withToken(token));
-    const viaBearer = await server.request('GET', lookupPath, { auth: null, headers: { authorization: `Bearer ${token}` } });
+    const viaBearer = await server.request('GET', lookupPath, {
+      auth: null,
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(viaHeader.status).toBe(200);
     expect(viaHeader.body.customer.email).toBe(ALPHA_ONLY.email);
     expect(viaBearer.body).toEqual(viaHeader.body);
   });
 
   it('judges a request by its OAuth header even beside good Basic credentials', async () => {
-    const response = await server.request('GET', lookupPath, { auth: ALPHA_TILL, headers: { 'x-cap-api-oauth-token': 'forged' } });
+    const response = await server.request('GET', lookupPath, {
+      auth: ALPHA_TILL,
+      headers: { 'x-cap-api-oauth-token': 'forged' },
+    });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
   });
@@ -173,7 +191,15 @@ describe('documentation', () => {
   it('documents the token endpoint and both token headers in the OpenAPI document', async () => {
     const { body } = await server.request('GET', '/openapi.json');
     expect(body.paths['/v3/oauth/token/generate'].post).toBeDefined();
-    expect(body.components.securitySchemes.oauthToken).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-CAP-API-OAUTH-TOKEN' });
-    expect(body.paths['/v2/partnerProgram/linkCustomer'].post.security).toEqual([{ basicAuth: [] }, { oauthToken: [] }, { bearerToken: [] }]);
+    expect(body.components.securitySchemes.oauthToken).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-CAP-API-OAUTH-TOKEN',
+    });
+    expect(body.paths['/v2/partnerProgram/linkCustomer'].post.security).toEqual([
+      { basicAuth: [] },
+      { oauthToken: [] },
+      { bearerToken: [] },
+    ]);
   });
 });

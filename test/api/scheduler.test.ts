@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { entryCode, link, lookup } from '../support/fixtures.js';
-import { activitiesOf, LIFE_TILL, lifecycleDeclarations, lifeMobile, seedDueRelinks, storedMembership } from '../support/lifecycle.js';
+import {
+  activitiesOf,
+  LIFE_TILL,
+  lifecycleDeclarations,
+  lifeMobile,
+  seedDueRelinks,
+  storedMembership,
+} from '../support/lifecycle.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 // The time-driven behaviour of SPEC §8, driven by the test clock and the scheduler's sweeps.
@@ -21,7 +28,12 @@ const iso = (s: string) => new Date(s).toISOString();
 describe('scheduled starts, ends and relinks', () => {
   it('activates a scheduled membership at its start instant, not before', async () => {
     const mobile = fresh();
-    await link(server, [[{ mobile }, [{ partnerProgramName: 'SUB', customerPartnerReference: reference({ membershipStartDate: '2026-06-20' }) }]]]);
+    await link(server, [
+      [
+        { mobile },
+        [{ partnerProgramName: 'SUB', customerPartnerReference: reference({ membershipStartDate: '2026-06-20' }) }],
+      ],
+    ]);
     server.clock.set('2026-06-19T18:29:59.999Z');
     await server.runJobs();
     expect((await storedMembership(server.database.db, mobile, 'SUB'))?.state).toBe('SCHEDULED');
@@ -38,7 +50,9 @@ describe('scheduled starts, ends and relinks', () => {
   it('runs the whole relink story: period, expiry, gap, relink activation at its instant', async () => {
     const mobile = fresh();
     await link(server, [[{ mobile }, [{ partnerProgramName: 'SUB', customerPartnerReference: reference() }]]]);
-    const relink = await link(server, [[{ mobile }, [{ partnerProgramName: 'SUB', customerPartnerReference: { membershipStartDate: '2026-07-20' } }]]]);
+    const relink = await link(server, [
+      [{ mobile }, [{ partnerProgramName: 'SUB', customerPartnerReference: { membershipStartDate: '2026-07-20' } }]],
+    ]);
     expect(entryCode(relink.body)).toBe(200);
 
     server.clock.set('2026-07-16T00:00:00Z'); // after the first period's end, before the relink
@@ -48,7 +62,10 @@ describe('scheduled starts, ends and relinks', () => {
       end_at: new Date('2026-07-15T06:30:00Z'),
       pending_relink_start_at: new Date('2026-07-19T18:30:00Z'),
     });
-    expect((await lookup(server, mobile)).body.linkedPartnerPrograms[0]).toMatchObject({ linked: false, membershipState: 'EXPIRED' });
+    expect((await lookup(server, mobile)).body.linkedPartnerPrograms[0]).toMatchObject({
+      linked: false,
+      membershipState: 'EXPIRED',
+    });
 
     server.clock.set('2026-07-19T18:30:00Z');
     await server.runJobs();
@@ -59,7 +76,9 @@ describe('scheduled starts, ends and relinks', () => {
       pending_relink_start_at: null,
       partner_membership_id: 'MEM',
     });
-    const types = (await activitiesOf(server.database.db, mobile, 'SUB')).map(([type, , source]) => `${type}/${source}`);
+    const types = (await activitiesOf(server.database.db, mobile, 'SUB')).map(
+      ([type, , source]) => `${type}/${source}`,
+    );
     expect(types).toEqual([
       'ENROLLMENT/API',
       'SUPPLEMENTARY_MEMBERSHIP_STARTED/API',
@@ -82,8 +101,18 @@ describe('scheduled starts, ends and relinks', () => {
 
   it('keeps month-end periods clamped through relinks', async () => {
     const mobile = fresh();
-    await link(server, [[{ mobile }, [{ partnerProgramName: 'MONTHLY', customerPartnerReference: reference({ membershipStartDate: '2027-01-31' }) }]]]);
-    await link(server, [[{ mobile }, [{ partnerProgramName: 'MONTHLY', customerPartnerReference: { membershipStartDate: '2027-03-31' } }]]]);
+    await link(server, [
+      [
+        { mobile },
+        [{ partnerProgramName: 'MONTHLY', customerPartnerReference: reference({ membershipStartDate: '2027-01-31' }) }],
+      ],
+    ]);
+    await link(server, [
+      [
+        { mobile },
+        [{ partnerProgramName: 'MONTHLY', customerPartnerReference: { membershipStartDate: '2027-03-31' } }],
+      ],
+    ]);
     server.clock.set('2027-03-31T00:00:00Z');
     await server.runJobs();
     expect(await storedMembership(server.database.db, mobile, 'MONTHLY')).toMatchObject({
@@ -91,7 +120,9 @@ describe('scheduled starts, ends and relinks', () => {
       start_at: new Date('2027-03-30T18:30:00Z'),
       end_at: new Date('2027-04-29T18:30:00Z'),
     });
-    const started = (await activitiesOf(server.database.db, mobile, 'MONTHLY')).filter(([t]) => t !== 'ENROLLMENT' && t !== 'RELINK_SCHEDULED');
+    const started = (await activitiesOf(server.database.db, mobile, 'MONTHLY')).filter(
+      ([t]) => t !== 'ENROLLMENT' && t !== 'RELINK_SCHEDULED',
+    );
     expect(started).toEqual([
       ['SUPPLEMENTARY_MEMBERSHIP_STARTED', iso('2027-01-30T18:30:00Z'), 'JOB'],
       ['SUPPLEMENTARY_MEMBERSHIP_EXPIRED', iso('2027-02-27T18:30:00Z'), 'JOB'],
@@ -104,38 +135,71 @@ describe('program expiry', () => {
   it('ends open memberships at the program expiry and starts them in the backup program', async () => {
     const [mover, alreadyInBackup] = [fresh(), fresh()];
     const response = await link(server, [
-      [{ mobile: mover }, [{ partnerProgramName: 'ENDING', customerPartnerReference: reference({ partnerMembershipId: 'MOVE-1' }) }]],
-      [{ mobile: alreadyInBackup }, [
-        { partnerProgramName: 'ENDING', customerPartnerReference: reference() },
-        { partnerProgramName: 'BACKUP', customerPartnerReference: reference({ partnerMembershipId: 'OWN' }) },
-      ]],
+      [
+        { mobile: mover },
+        [{ partnerProgramName: 'ENDING', customerPartnerReference: reference({ partnerMembershipId: 'MOVE-1' }) }],
+      ],
+      [
+        { mobile: alreadyInBackup },
+        [
+          { partnerProgramName: 'ENDING', customerPartnerReference: reference() },
+          { partnerProgramName: 'BACKUP', customerPartnerReference: reference({ partnerMembershipId: 'OWN' }) },
+        ],
+      ],
     ]);
     expect(response.body.warnings.map((w: { code: number }) => w.code)).toEqual([1302, 1302]);
     server.clock.set('2026-07-02T00:00:00Z');
     const report = await server.runJobs();
     expect(report.programExpiries).toBe(3);
     const expiry = new Date('2026-06-30T18:30:00Z');
-    expect(await storedMembership(server.database.db, mover, 'ENDING')).toMatchObject({ state: 'EXPIRED', end_at: expiry });
+    expect(await storedMembership(server.database.db, mover, 'ENDING')).toMatchObject({
+      state: 'EXPIRED',
+      end_at: expiry,
+    });
     expect(await storedMembership(server.database.db, mover, 'BACKUP')).toMatchObject({
       state: 'ACTIVE',
       start_at: expiry,
       end_at: new Date('2026-09-30T18:30:00Z'),
       partner_membership_id: 'MOVE-1',
     });
-    expect(await activitiesOf(server.database.db, mover, 'ENDING')).toContainEqual(['PARTNER_PROGRAM_EARLY_EXPIRY', expiry.toISOString(), 'JOB']);
-    expect(await activitiesOf(server.database.db, mover, 'BACKUP')).toEqual([['BACKUP_SUPPLEMENTARY_MEMBERSHIP_STARTED', expiry.toISOString(), 'JOB']]);
-    expect(await storedMembership(server.database.db, alreadyInBackup, 'BACKUP')).toMatchObject({ partner_membership_id: 'OWN', start_at: new Date(NOW) });
+    expect(await activitiesOf(server.database.db, mover, 'ENDING')).toContainEqual([
+      'PARTNER_PROGRAM_EARLY_EXPIRY',
+      expiry.toISOString(),
+      'JOB',
+    ]);
+    expect(await activitiesOf(server.database.db, mover, 'BACKUP')).toEqual([
+      ['BACKUP_SUPPLEMENTARY_MEMBERSHIP_STARTED', expiry.toISOString(), 'JOB'],
+    ]);
+    expect(await storedMembership(server.database.db, alreadyInBackup, 'BACKUP')).toMatchObject({
+      partner_membership_id: 'OWN',
+      start_at: new Date(NOW),
+    });
     expect((await server.runJobs()).programExpiries).toBe(0);
-    expect(entryCode((await link(server, [[{ mobile: fresh() }, [{ partnerProgramName: 'ENDING', customerPartnerReference: reference() }]]])).body)).toBe(2020);
+    expect(
+      entryCode(
+        (
+          await link(server, [
+            [{ mobile: fresh() }, [{ partnerProgramName: 'ENDING', customerPartnerReference: reference() }]],
+          ])
+        ).body,
+      ),
+    ).toBe(2020);
   });
 
   it('cancels pending relinks of a program whose expiry was brought forward', async () => {
     const mobile = fresh();
     await link(server, [[{ mobile }, [{ partnerProgramName: 'LATER', customerPartnerReference: reference() }]]]);
-    await link(server, [[{ mobile }, [{ partnerProgramName: 'LATER', customerPartnerReference: { membershipStartDate: '2026-08-01' } }]]]);
+    await link(server, [
+      [{ mobile }, [{ partnerProgramName: 'LATER', customerPartnerReference: { membershipStartDate: '2026-08-01' } }]],
+    ]);
     const moved = await server.request('PUT', '/admin/v1/orgs/300/partnerPrograms/LATER', {
       admin: true,
-      body: { type: 'SUPPLEMENTARY', loyaltyProgramId: 30, membershipCycle: { unit: 'DAYS', value: 10 }, expiryDate: '2026-06-20T00:00:00+05:30' },
+      body: {
+        type: 'SUPPLEMENTARY',
+        loyaltyProgramId: 30,
+        membershipCycle: { unit: 'DAYS', value: 10 },
+        expiryDate: '2026-06-20T00:00:00+05:30',
+      },
     });
     expect(moved.status).toBe(200);
     server.clock.set('2026-06-21T00:00:00Z');
@@ -158,14 +222,18 @@ describe('expiry reminders', () => {
       [{ mobile: late }, [{ partnerProgramName: 'SUB', customerPartnerReference: reference() }]],
     ]);
     const reminders = async (mobile: string) =>
-      (await activitiesOf(server.database.db, mobile, 'SUB')).filter(([t]) => t === 'SUPPLEMENTARY_MEMBERSHIP_EXPIRY_REMINDER');
+      (await activitiesOf(server.database.db, mobile, 'SUB')).filter(
+        ([t]) => t === 'SUPPLEMENTARY_MEMBERSHIP_EXPIRY_REMINDER',
+      );
     server.clock.set('2026-07-08T06:29:59Z');
     await server.runJobs();
     expect(await reminders(steady)).toEqual([]);
     server.clock.set('2026-07-08T06:30:00Z');
     await server.runJobs();
     await server.runJobs();
-    expect(await reminders(steady)).toEqual([['SUPPLEMENTARY_MEMBERSHIP_EXPIRY_REMINDER', iso('2026-07-08T06:30:00Z'), 'JOB']]);
+    expect(await reminders(steady)).toEqual([
+      ['SUPPLEMENTARY_MEMBERSHIP_EXPIRY_REMINDER', iso('2026-07-08T06:30:00Z'), 'JOB'],
+    ]);
     server.clock.set('2026-07-14T12:00:00Z');
     await server.runJobs();
     expect(await reminders(steady)).toHaveLength(2);

@@ -45,7 +45,16 @@ const endpoints: Endpoint[] = [
     send: (options) =>
       server.request('POST', '/v2/partnerProgram/linkCustomer', {
         ...options,
-        body: { linkCustomers: [{ customer, linkToPartnerPrograms: [{ partnerProgramName: 'AlphaOnly', customerPartnerReference: { partnerMembershipId: 'M-1' } }] }] },
+        body: {
+          linkCustomers: [
+            {
+              customer,
+              linkToPartnerPrograms: [
+                { partnerProgramName: 'AlphaOnly', customerPartnerReference: { partnerMembershipId: 'M-1' } },
+              ],
+            },
+          ],
+        },
       }),
     customerCode: batchCode('linkCustomers'),
   },
@@ -55,7 +64,16 @@ const endpoints: Endpoint[] = [
     send: (options) =>
       server.request('POST', '/v2/partnerProgram/customerPartnerProgramUpdate', {
         ...options,
-        body: { customersPartnerUpdates: [{ customer, partnerProgramUpdates: [{ partnerProgramName: 'Club', updateType: 'UPDATE', updateDetails: { updatedTierName: 'Gold' } }] }] },
+        body: {
+          customersPartnerUpdates: [
+            {
+              customer,
+              partnerProgramUpdates: [
+                { partnerProgramName: 'Club', updateType: 'UPDATE', updateDetails: { updatedTierName: 'Gold' } },
+              ],
+            },
+          ],
+        },
       }),
     customerCode: batchCode('customersPartnerUpdates'),
   },
@@ -72,7 +90,12 @@ const endpoints: Endpoint[] = [
   {
     name: 'history',
     needs: 'PARTNER_PROGRAM',
-    send: (options) => server.request('GET', `/v2/partnerProgram/customerActivityHistories?${query}&activityType=LINKINGUPDATES&source=instore`, options),
+    send: (options) =>
+      server.request(
+        'GET',
+        `/v2/partnerProgram/customerActivityHistories?${query}&activityType=LINKINGUPDATES&source=instore`,
+        options,
+      ),
     customerCode: readCode,
   },
   {
@@ -105,8 +128,18 @@ afterAll(() => server.close());
 /** Everything a request could have changed for org 700: its memberships and their history. */
 async function alphaState(): Promise<string> {
   const db = server.database.db;
-  const memberships = await db.selectFrom('memberships').selectAll().where('org_id', '=', ALPHA).orderBy('id').execute();
-  const activities = await db.selectFrom('membership_activities').select('id').where('org_id', '=', ALPHA).orderBy('id').execute();
+  const memberships = await db
+    .selectFrom('memberships')
+    .selectAll()
+    .where('org_id', '=', ALPHA)
+    .orderBy('id')
+    .execute();
+  const activities = await db
+    .selectFrom('membership_activities')
+    .select('id')
+    .where('org_id', '=', ALPHA)
+    .orderBy('id')
+    .execute();
   return JSON.stringify({ memberships, activities });
 }
 
@@ -123,10 +156,23 @@ describe.each(endpoints)('$name', (endpoint) => {
     ['an expired token', () => withToken(tokens.expired!), 401],
     ['a token naming an org its client is not in', () => withToken(tokens.wrongOrg!), 401],
     ['a token of another issuer', () => withToken(tokens.wrongIssuer!), 401],
-    ...['signed with another key under the same kid', 'alg none', 'HS256 with the public key as secret', 'a genuine signature over other claims', 'garbage', 'the public key PEM itself'].map(
-      (name): [string, () => RequestOptions, number] => [`a forged token: ${name}`, () => withToken(forged[name]!), 401],
-    ),
-    ['a bearer token that is forged', () => ({ auth: null, headers: { authorization: `Bearer ${forged['alg none']}` } }), 401],
+    ...[
+      'signed with another key under the same kid',
+      'alg none',
+      'HS256 with the public key as secret',
+      'a genuine signature over other claims',
+      'garbage',
+      'the public key PEM itself',
+    ].map((name): [string, () => RequestOptions, number] => [
+      `a forged token: ${name}`,
+      () => withToken(forged[name]!),
+      401,
+    ]),
+    [
+      'a bearer token that is forged',
+      () => ({ auth: null, headers: { authorization: `Bearer ${forged['alg none']}` } }),
+      401,
+    ],
     [
       'a till without the access group',
       () => ({ auth: endpoint.needs === 'DEFAULT' ? ALPHA_HISTORY_TILL : ALPHA_DEFAULT_TILL }),

@@ -36,7 +36,9 @@ describe('the schema enforces the invariants', () => {
     await sql`insert into loyalty_programs (id, org_id, name) values (1, 1, 'LP')`.execute(db);
     const program = await sql<{ id: number }>`insert into partner_programs (org_id, loyalty_program_id, name, type)
       values (1, 1, 'Ext', 'EXTERNAL') returning id`.execute(db);
-    const customer = await sql<{ id: number }>`insert into customers (org_id, mobile, created_at) values (1, '1', now()) returning id`.execute(db);
+    const customer = await sql<{
+      id: number;
+    }>`insert into customers (org_id, mobile, created_at) values (1, '1', now()) returning id`.execute(db);
     const programId = program.rows[0]!.id;
     const customerId = customer.rows[0]!.id;
     const insert = (orgId: number) =>
@@ -49,10 +51,14 @@ describe('the schema enforces the invariants', () => {
       sql`insert into customers (org_id, mobile, created_at) values (1, '1', now())`.execute(db),
     ).rejects.toMatchObject({ code: '23505' });
     await expect(
-      sql`insert into partner_programs (org_id, loyalty_program_id, name, type) values (1, 1, 'EXT', 'EXTERNAL')`.execute(db),
+      sql`insert into partner_programs (org_id, loyalty_program_id, name, type) values (1, 1, 'EXT', 'EXTERNAL')`.execute(
+        db,
+      ),
     ).rejects.toMatchObject({ code: '23505' });
     await expect(
-      sql`insert into partner_programs (org_id, loyalty_program_id, name, type) values (1, 1, 'Sup', 'SUPPLEMENTARY')`.execute(db),
+      sql`insert into partner_programs (org_id, loyalty_program_id, name, type) values (1, 1, 'Sup', 'SUPPLEMENTARY')`.execute(
+        db,
+      ),
     ).rejects.toMatchObject({ code: '23514' });
   });
 });

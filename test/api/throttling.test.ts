@@ -26,7 +26,10 @@ const lookupAs = (auth: [string, string], on = server) => on.request('GET', LOOK
 const expectThrottled = (response: TestResponse, retryAfter: number) => {
   expect(response.status).toBe(429);
   expect(response.headers.get('retry-after')).toBe(String(retryAfter));
-  expect(response.body).toEqual({ errors: [{ status: false, code: 429, message: expect.stringContaining(`${retryAfter} seconds`) }], warnings: [] });
+  expect(response.body).toEqual({
+    errors: [{ status: false, code: 429, message: expect.stringContaining(`${retryAfter} seconds`) }],
+    warnings: [],
+  });
 };
 
 async function failTimes(times: number, attempt: () => Promise<TestResponse>) {
@@ -89,7 +92,11 @@ describe('OAuth token generation', () => {
       const throttled = await generateToken(server, ALPHA_CLIENT);
       expect(throttled.status).toBe(429);
       expect(throttled.headers.get('retry-after')).toBe('300');
-      expect(throttled.body).toEqual({ data: null, errors: [{ status: false, code: 429, message: expect.any(String) }], warnings: [] });
+      expect(throttled.body).toEqual({
+        data: null,
+        errors: [{ status: false, code: 429, message: expect.any(String) }],
+        warnings: [],
+      });
       expect((await generateToken(server, ALPHA_DEFAULT_CLIENT)).status).toBe(200);
       expect((await lookupAs(ALPHA_TILL)).status).not.toBe(429);
       server.clock.advance({ minutes: 5 });
@@ -103,7 +110,15 @@ describe('OAuth token generation', () => {
 describe('storage', () => {
   it('forgets failures once they leave the window', async () => {
     const db = server.database.db;
-    const count = async () => Number((await db.selectFrom('login_failures').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async () =>
+      Number(
+        (
+          await db
+            .selectFrom('login_failures')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     try {
       await failTimes(3, () => lookupAs(['forgotten.till', 'x']));
       expect(await count()).toBeGreaterThanOrEqual(3);

@@ -6,7 +6,14 @@ import { openDatabase } from '../../src/db/database.js';
 import { applyDeclarations } from '../../src/domain/configuration.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { backend, createTestDatabase, type TestDatabase } from '../support/database.js';
-import { activitiesOf, LIFE_TILL, lifecycleDeclarations, lifeMobile, seedDueRelinks, storedMembership } from '../support/lifecycle.js';
+import {
+  activitiesOf,
+  LIFE_TILL,
+  lifecycleDeclarations,
+  lifeMobile,
+  seedDueRelinks,
+  storedMembership,
+} from '../support/lifecycle.js';
 import { runCli, startService, tempDir } from '../support/process.js';
 import { basicHeader, TEST_ADMIN_TOKEN } from '../support/server.js';
 import { Temporal } from 'temporal-polyfill';
@@ -49,7 +56,9 @@ async function withStoredData<T>(read: (db: TestDatabase['db']) => Promise<T>): 
 }
 
 function daysFromNow(days: number): string {
-  return Temporal.Now.instant().add({ hours: 24 * days }).toString();
+  return Temporal.Now.instant()
+    .add({ hours: 24 * days })
+    .toString();
 }
 
 describe('worker processes', () => {
@@ -65,7 +74,10 @@ describe('worker processes', () => {
 
     async function raceWorkers(race: TestDatabase) {
       const db = race.db;
-      await applyDeclarations(db, lifecycleDeclarations(0), { defaultTimezone: 'UTC', clock: new ManualClock(Temporal.Now.instant()) });
+      await applyDeclarations(db, lifecycleDeclarations(0), {
+        defaultTimezone: 'UTC',
+        clock: new ManualClock(Temporal.Now.instant()),
+      });
       await seedDueRelinks(db, 10_000, 'SUB', daysFromNow(-20), daysFromNow(-1));
       const env = { DATABASE_URL: race.url!, SCHEDULER_BATCH_SIZE: '250', LOG_LEVEL: 'info' };
       const workers = [runCli(['jobs', 'run', '--once'], env), runCli(['jobs', 'run', '--once'], env)];
@@ -83,7 +95,11 @@ describe('worker processes', () => {
         .execute();
       expect(counts).toHaveLength(10_000);
       expect(counts.filter((c) => Number(c.n) !== 1)).toEqual([]);
-      const active = await db.selectFrom('memberships').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'ACTIVE').executeTakeFirstOrThrow();
+      const active = await db
+        .selectFrom('memberships')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('state', '=', 'ACTIVE')
+        .executeTakeFirstOrThrow();
       expect(Number(active.n)).toBe(10_000);
     }
   } else {
@@ -102,16 +118,47 @@ describe('worker processes', () => {
 
 describe('the sandbox clock and restarts', () => {
   const mobile = lifeMobile(1);
-  const link = (url: string, body: unknown) => fetch(`${url}/v2/partnerProgram/linkCustomer`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+  const link = (url: string, body: unknown) =>
+    fetch(`${url}/v2/partnerProgram/linkCustomer`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
 
   it('catches up after a restart on everything that fell due while no scheduler ran', async () => {
     const env = { ...storage, CONFIG_FILE: configFile, ALLOW_CLOCK_OVERRIDE: 'true', ADMIN_TOKEN: TEST_ADMIN_TOKEN };
     const api = await startService({ ...env, ROLE: 'api' });
     try {
-      expect((await link(api.url, { linkCustomers: [{ customer: { mobile }, linkToPartnerPrograms: [{ partnerProgramName: 'LATER', customerPartnerReference: { partnerMembershipId: 'R' } }] }] })).status).toBe(200);
+      expect(
+        (
+          await link(api.url, {
+            linkCustomers: [
+              {
+                customer: { mobile },
+                linkToPartnerPrograms: [
+                  { partnerProgramName: 'LATER', customerPartnerReference: { partnerMembershipId: 'R' } },
+                ],
+              },
+            ],
+          })
+        ).status,
+      ).toBe(200);
       const relinkStart = daysFromNow(20);
-      expect((await link(api.url, { linkCustomers: [{ customer: { mobile }, linkToPartnerPrograms: [{ partnerProgramName: 'LATER', customerPartnerReference: { membershipStartDate: relinkStart } }] }] })).status).toBe(200);
-      const moved = await fetch(`${api.url}/admin/v1/clock`, { method: 'PUT', headers: adminJson, body: JSON.stringify({ now: daysFromNow(25) }) });
+      expect(
+        (
+          await link(api.url, {
+            linkCustomers: [
+              {
+                customer: { mobile },
+                linkToPartnerPrograms: [
+                  { partnerProgramName: 'LATER', customerPartnerReference: { membershipStartDate: relinkStart } },
+                ],
+              },
+            ],
+          })
+        ).status,
+      ).toBe(200);
+      const moved = await fetch(`${api.url}/admin/v1/clock`, {
+        method: 'PUT',
+        headers: adminJson,
+        body: JSON.stringify({ now: daysFromNow(25) }),
+      });
       expect(moved.status).toBe(200);
       expect(await moved.json()).toMatchObject({ overridden: true });
     } finally {
@@ -126,7 +173,11 @@ describe('the sandbox clock and restarts', () => {
       membership: await storedMembership(db, mobile, 'LATER'),
       activities: (await activitiesOf(db, mobile, 'LATER')).map(([type, , source]) => `${type}/${source}`),
     }));
-    expect(after.membership).toMatchObject({ state: 'ACTIVE', pending_relink_start_at: null, partner_membership_id: 'R' });
+    expect(after.membership).toMatchObject({
+      state: 'ACTIVE',
+      pending_relink_start_at: null,
+      partner_membership_id: 'R',
+    });
     expect(after.activities).toEqual([
       'ENROLLMENT/API',
       'SUPPLEMENTARY_MEMBERSHIP_STARTED/API',
@@ -137,13 +188,28 @@ describe('the sandbox clock and restarts', () => {
   });
 
   it('moves a running scheduler within a second, and returns to real time', async () => {
-    const env = { ...storage, CONFIG_FILE: configFile, ALLOW_CLOCK_OVERRIDE: 'true', ADMIN_TOKEN: TEST_ADMIN_TOKEN, SCHEDULER_INTERVAL_MS: '60000' };
+    const env = {
+      ...storage,
+      CONFIG_FILE: configFile,
+      ALLOW_CLOCK_OVERRIDE: 'true',
+      ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      SCHEDULER_INTERVAL_MS: '60000',
+    };
     const service = await startService(env);
     const clockUrl = `${service.url}/admin/v1/clock`;
     try {
       expect((await fetch(clockUrl, { method: 'DELETE', headers: admin })).status).toBe(200);
       const other = lifeMobile(2);
-      await link(service.url, { linkCustomers: [{ customer: { mobile: other }, linkToPartnerPrograms: [{ partnerProgramName: 'SUB', customerPartnerReference: { partnerMembershipId: 'S' } }] }] });
+      await link(service.url, {
+        linkCustomers: [
+          {
+            customer: { mobile: other },
+            linkToPartnerPrograms: [
+              { partnerProgramName: 'SUB', customerPartnerReference: { partnerMembershipId: 'S' } },
+            ],
+          },
+        ],
+      });
       // 30-day periods with reminders 7 and 1 days before the end: move to 6 days before it.
       await fetch(clockUrl, { method: 'PUT', headers: adminJson, body: JSON.stringify({ now: daysFromNow(24) }) });
       const reminded = await waitFor(async () => {
@@ -151,8 +217,12 @@ describe('the sandbox clock and restarts', () => {
           `${service.url}/v2/partnerProgram/customerActivityHistories?identifierName=mobile&identifierValue=${other}&activityType=LINKINGUPDATES`,
           { headers: auth },
         );
-        const body = (await history.json()) as { data: Array<{ customerActivityHistory: Array<{ activityType: string }> }> };
-        return body.data[0]?.customerActivityHistory.some((a) => a.activityType === 'SUPPLEMENTARY_MEMBERSHIP_EXPIRY_REMINDER');
+        const body = (await history.json()) as {
+          data: Array<{ customerActivityHistory: Array<{ activityType: string }> }>;
+        };
+        return body.data[0]?.customerActivityHistory.some(
+          (a) => a.activityType === 'SUPPLEMENTARY_MEMBERSHIP_EXPIRY_REMINDER',
+        );
       }, 1500);
       expect(reminded).toBe(true);
       const back = await fetch(clockUrl, { method: 'DELETE', headers: admin });
@@ -167,9 +237,15 @@ describe('the sandbox clock and restarts', () => {
   it('refuses to move the clock unless ALLOW_CLOCK_OVERRIDE is on', async () => {
     const service = await startService({ ...storage, CONFIG_FILE: configFile, ADMIN_TOKEN: TEST_ADMIN_TOKEN });
     try {
-      const refused = await fetch(`${service.url}/admin/v1/clock`, { method: 'PUT', headers: adminJson, body: JSON.stringify({ now: '2030-01-01T00:00:00Z' }) });
+      const refused = await fetch(`${service.url}/admin/v1/clock`, {
+        method: 'PUT',
+        headers: adminJson,
+        body: JSON.stringify({ now: '2030-01-01T00:00:00Z' }),
+      });
       expect(refused.status).toBe(403);
-      expect(await (await fetch(`${service.url}/admin/v1/clock`, { headers: admin })).json()).toMatchObject({ overridden: false });
+      expect(await (await fetch(`${service.url}/admin/v1/clock`, { headers: admin })).json()).toMatchObject({
+        overridden: false,
+      });
     } finally {
       expect(await service.stop()).toBe(0);
     }

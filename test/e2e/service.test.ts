@@ -97,19 +97,41 @@ describe('the quick start', () => {
 
   it('answers the seed’s second example, a relink, after a first link to SPP_1', async () => {
     const first = await post('/v2/partnerProgram/linkCustomer', {
-      linkCustomers: [{ customer: { mobile: '917800048833' }, linkToPartnerPrograms: [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'SPP-917800048833' } }] }],
+      linkCustomers: [
+        {
+          customer: { mobile: '917800048833' },
+          linkToPartnerPrograms: [
+            { partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'SPP-917800048833' } },
+          ],
+        },
+      ],
     });
     expect(first.status).toBe(200);
     const view = (await (
-      await fetch(`${service.url}/v2/customers/lookup?identifierName=mobile&identifierValue=917800048833`, { headers: { authorization: demoTill } })
+      await fetch(`${service.url}/v2/customers/lookup?identifierName=mobile&identifierValue=917800048833`, {
+        headers: { authorization: demoTill },
+      })
     ).json()) as { linkedPartnerPrograms: Array<{ partnerProgramMembershipEndDate: string }> };
     const end = new Date(view.linkedPartnerPrograms[0]!.partnerProgramMembershipEndDate);
     const relinkStart = new Date(end.getTime() + 86_400_000).toISOString();
     const relink = await post('/v2/partnerProgram/linkCustomer', {
-      linkCustomers: [{ customer: { mobile: '917800048833' }, linkToPartnerPrograms: [{ partnerProgramName: 'SPP_1', customerPartnerReference: { membershipStartDate: relinkStart } }] }],
+      linkCustomers: [
+        {
+          customer: { mobile: '917800048833' },
+          linkToPartnerPrograms: [
+            { partnerProgramName: 'SPP_1', customerPartnerReference: { membershipStartDate: relinkStart } },
+          ],
+        },
+      ],
     });
     expect(relink.status).toBe(200);
-    expect(((await relink.json()) as { linkCustomers: Array<{ linkToPartnerPrograms: Array<{ partnerLinkStatus: unknown }> }> }).linkCustomers[0]!.linkToPartnerPrograms[0]!.partnerLinkStatus).toEqual({ status: true, code: 200, message: 'Success' });
+    expect(
+      (
+        (await relink.json()) as {
+          linkCustomers: Array<{ linkToPartnerPrograms: Array<{ partnerLinkStatus: unknown }> }>;
+        }
+      ).linkCustomers[0]!.linkToPartnerPrograms[0]!.partnerLinkStatus,
+    ).toEqual({ status: true, code: 200, message: 'Success' });
   });
 });
 
@@ -131,9 +153,12 @@ describe('the process', () => {
     it('runs a second instance on the same PostgreSQL, sharing its data', async () => {
       const second = await startService({ ...env, CONFIG_FILE: 'config/demo.yaml' });
       try {
-        const response = await fetch(`${second.url}/v2/customers/lookup?identifierName=mobile&identifierValue=919400000001`, {
-          headers: { authorization: demoTill },
-        });
+        const response = await fetch(
+          `${second.url}/v2/customers/lookup?identifierName=mobile&identifierValue=919400000001`,
+          {
+            headers: { authorization: demoTill },
+          },
+        );
         const view = (await response.json()) as { linkedPartnerPrograms: Array<{ partnerProgramName: string }> };
         expect(view.linkedPartnerPrograms.map((p) => p.partnerProgramName)).toContain('Goldstar');
       } finally {
@@ -143,13 +168,26 @@ describe('the process', () => {
   }
 
   it('finishes in-flight requests on SIGTERM, refuses new ones, then exits 0', async () => {
-    const second = await startService({ ...env, ...(backend === 'pglite' ? { DATA_DIR: tempDir('pp-e2e2-') } : {}), CONFIG_FILE: 'config/demo.yaml' });
+    const second = await startService({
+      ...env,
+      ...(backend === 'pglite' ? { DATA_DIR: tempDir('pp-e2e2-') } : {}),
+      CONFIG_FILE: 'config/demo.yaml',
+    });
     const inFlight = Array.from({ length: 10 }, () =>
-      fetch(`${second.url}/v2/customers/lookup?identifierName=mobile&identifierValue=919400000001`, { headers: { authorization: demoTill } }),
+      fetch(`${second.url}/v2/customers/lookup?identifierName=mobile&identifierValue=919400000001`, {
+        headers: { authorization: demoTill },
+      }),
     );
     await new Promise((resolve) => setTimeout(resolve, 5));
     const exit = second.stop();
-    const statuses = await Promise.all(inFlight.map((p) => p.then((r) => r.status, () => 'refused')));
+    const statuses = await Promise.all(
+      inFlight.map((p) =>
+        p.then(
+          (r) => r.status,
+          () => 'refused',
+        ),
+      ),
+    );
     expect(await exit).toBe(0);
     for (const status of statuses) expect([200, 503, 'refused']).toContain(status);
     expect(statuses).toContain(200);

@@ -104,7 +104,11 @@ export interface ProgramEntry {
 }
 
 /** POST linkCustomer with `[customer, programs]` pairs. */
-export function link(server: TestServer, items: Array<[Record<string, unknown>, ProgramEntry[]]>, headers?: Record<string, string>) {
+export function link(
+  server: TestServer,
+  items: Array<[Record<string, unknown>, ProgramEntry[]]>,
+  headers?: Record<string, string>,
+) {
   return server.request('POST', '/v2/partnerProgram/linkCustomer', {
     body: { linkCustomers: items.map(([customer, programs]) => ({ customer, linkToPartnerPrograms: programs })) },
     headers,
@@ -112,7 +116,11 @@ export function link(server: TestServer, items: Array<[Record<string, unknown>, 
 }
 
 /** The code of program entry `p` of customer item `c`. */
-export function entryCode(body: { linkCustomers: Array<{ linkToPartnerPrograms: Array<{ partnerLinkStatus: { code: number } }> }> }, c = 0, p = 0) {
+export function entryCode(
+  body: { linkCustomers: Array<{ linkToPartnerPrograms: Array<{ partnerLinkStatus: { code: number } }> }> },
+  c = 0,
+  p = 0,
+) {
   return body.linkCustomers[c]!.linkToPartnerPrograms[p]!.partnerLinkStatus.code;
 }
 

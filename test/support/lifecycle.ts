@@ -18,7 +18,12 @@ export function lifecycleDeclarations(customers = 50): Declarations {
             id: 30,
             name: 'Main',
             partnerPrograms: [
-              { name: 'SUB', type: 'SUPPLEMENTARY', membershipCycle: { unit: 'DAYS', value: 30 }, expiryReminderDays: [7, 1] },
+              {
+                name: 'SUB',
+                type: 'SUPPLEMENTARY',
+                membershipCycle: { unit: 'DAYS', value: 30 },
+                expiryReminderDays: [7, 1],
+              },
               { name: 'MONTHLY', type: 'SUPPLEMENTARY', membershipCycle: { unit: 'MONTHS', value: 1 } },
               {
                 name: 'ENDING',
@@ -34,7 +39,10 @@ export function lifecycleDeclarations(customers = 50): Declarations {
           },
         ],
         tills: [{ username: LIFE_TILL[0], password: LIFE_TILL[1], accessGroups: ['DEFAULT', 'PARTNER_PROGRAM'] }],
-        customers: Array.from({ length: customers }, (_, i) => ({ mobile: `9130000${String(i + 1).padStart(5, '0')}`, loyaltyPrograms: [30] })),
+        customers: Array.from({ length: customers }, (_, i) => ({
+          mobile: `9130000${String(i + 1).padStart(5, '0')}`,
+          loyaltyPrograms: [30],
+        })),
       },
     ],
   };
@@ -46,7 +54,13 @@ export const lifeMobile = (n: number) => `9130000${String(n).padStart(5, '0')}`;
  * `count` customers of org 300, each with an expired membership of `programName` whose pending
  * relink starts at `relinkStart`: due work for the scheduler, made in three statements.
  */
-export async function seedDueRelinks(db: DB, count: number, programName: string, ended: string, relinkStart: string): Promise<void> {
+export async function seedDueRelinks(
+  db: DB,
+  count: number,
+  programName: string,
+  ended: string,
+  relinkStart: string,
+): Promise<void> {
   await sql`insert into customers (org_id, mobile, created_at)
     select 300, '9140' || lpad(n::text, 8, '0'), now() from generate_series(1, ${count}) as n`.execute(db);
   await sql`insert into customer_enrolments (org_id, customer_id, loyalty_program_id)

@@ -92,7 +92,10 @@ export function alphaMobile(n: number): string {
   return `91900010${String(n).padStart(4, '0')}`;
 }
 
-export async function generateToken(server: TestServer, client: { key: string; secret: string }): Promise<TestResponse> {
+export async function generateToken(
+  server: TestServer,
+  client: { key: string; secret: string },
+): Promise<TestResponse> {
   return server.request('POST', '/v3/oauth/token/generate', { body: client, auth: null });
 }
 
@@ -124,7 +127,16 @@ export interface ClaimsOverride {
 
 /** Claims as the service writes them for `client` of `orgId`, at `nowSeconds`, with overrides. */
 export function claims(client: string, orgId: number, nowSeconds: number, override: ClaimsOverride = {}) {
-  return { iss: 'partner-programs', sub: client, client_id: client, org_id: orgId, token_use: 'access', iat: nowSeconds, exp: nowSeconds + 3600, ...override };
+  return {
+    iss: 'partner-programs',
+    sub: client,
+    client_id: client,
+    org_id: orgId,
+    token_use: 'access',
+    iat: nowSeconds,
+    exp: nowSeconds + 3600,
+    ...override,
+  };
 }
 
 export async function signWith(key: SigningKey, payload: Record<string, unknown>): Promise<string> {
@@ -132,7 +144,10 @@ export async function signWith(key: SigningKey, payload: Record<string, unknown>
 }
 
 /** The forgeries every verifier must refuse. */
-export async function forgedTokens(server: TestServer, payload: Record<string, unknown>): Promise<Record<string, string>> {
+export async function forgedTokens(
+  server: TestServer,
+  payload: Record<string, unknown>,
+): Promise<Record<string, string>> {
   const { key, publicPem } = await serviceSigningKey(server);
   const other = await generateKeyPair('RS256', { extractable: true });
   const otherKey = { kid: key.kid, privateKey: other.privateKey, publicKey: other.publicKey };
@@ -146,7 +161,7 @@ export async function forgedTokens(server: TestServer, payload: Record<string, u
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: key.kid })
       .sign(new TextEncoder().encode(publicPem)),
     'a genuine signature over other claims': `${header}.${b64({ ...payload, org_id: 1 })}.${signature}`,
-    'garbage': 'not-a-jwt',
+    garbage: 'not-a-jwt',
     'the public key PEM itself': Buffer.from(await exportSPKI(key.publicKey)).toString('base64url'),
   };
 }

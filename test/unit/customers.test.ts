@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { indexCustomers, parseCustomer, resolveCustomer, type StoredCustomer } from '../../src/domain/customers.js';
 
-const priya: StoredCustomer = { id: 101, mobile: '919400000001', email: 'priya@example.com', externalId: 'X1', loyaltyProgramIds: [1] };
-const arjun: StoredCustomer = { id: 102, mobile: '917800048833', email: null, externalId: 'X2', loyaltyProgramIds: [1] };
+const priya: StoredCustomer = {
+  id: 101,
+  mobile: '919400000001',
+  email: 'priya@example.com',
+  externalId: 'X1',
+  loyaltyProgramIds: [1],
+};
+const arjun: StoredCustomer = {
+  id: 102,
+  mobile: '917800048833',
+  email: null,
+  externalId: 'X2',
+  loyaltyProgramIds: [1],
+};
 const index = indexCustomers([priya, arjun]);
 
 function resolve(raw: unknown) {
@@ -14,19 +26,28 @@ function resolve(raw: unknown) {
 
 describe('parseCustomer', () => {
   it('treats empty strings and nulls as absent', () => {
-    expect(parseCustomer({ mobile: '', email: null, externalId: undefined })).toMatchObject({ ok: false, outcome: 'NO_IDENTIFIER' });
+    expect(parseCustomer({ mobile: '', email: null, externalId: undefined })).toMatchObject({
+      ok: false,
+      outcome: 'NO_IDENTIFIER',
+    });
   });
 
   it('accepts integers as identifiers and compares them as strings', () => {
     expect(parseCustomer({ mobile: 919400000001 })).toMatchObject({ ok: true, query: { mobile: '919400000001' } });
   });
 
-  it.each([[{ id: 'abc' }], [{ id: -4 }], [{ id: 0 }], [{ id: '0' }], [{ id: 1.5 }], [{ mobile: true }], [{ email: {} }], [{ externalId: [] }]])(
-    'finds no usable identifier in %j',
-    (raw) => {
-      expect(parseCustomer(raw)).toMatchObject({ ok: false, outcome: 'INVALID_IDENTIFIER' });
-    },
-  );
+  it.each([
+    [{ id: 'abc' }],
+    [{ id: -4 }],
+    [{ id: 0 }],
+    [{ id: '0' }],
+    [{ id: 1.5 }],
+    [{ mobile: true }],
+    [{ email: {} }],
+    [{ externalId: [] }],
+  ])('finds no usable identifier in %j', (raw) => {
+    expect(parseCustomer(raw)).toMatchObject({ ok: false, outcome: 'INVALID_IDENTIFIER' });
+  });
 
   it.each([[null], ['919400000001'], [[1]], [7]])('rejects a customer part that is not an object: %j', (raw) => {
     expect(parseCustomer(raw)).toMatchObject({ ok: false, outcome: 'NO_IDENTIFIER', echo: {} });

@@ -73,8 +73,12 @@ describe('checkDeclarations', () => {
   });
 
   it('names the path of shape errors', () => {
-    expect(broken((f) => delete f.orgs[0].tills[0].password)).toContainEqual(expect.stringMatching(/^orgs\[0\]\.tills\[0\]/));
-    expect(broken((f) => (f.orgs[0].loyaltyPrograms[0].partnerPrograms[1].membershipCycle.unit = 'WEEKS'))).toContainEqual(
+    expect(broken((f) => delete f.orgs[0].tills[0].password)).toContainEqual(
+      expect.stringMatching(/^orgs\[0\]\.tills\[0\]/),
+    );
+    expect(
+      broken((f) => (f.orgs[0].loyaltyPrograms[0].partnerPrograms[1].membershipCycle.unit = 'WEEKS')),
+    ).toContainEqual(
       expect.stringMatching(/^orgs\[0\]\.loyaltyPrograms\[0\]\.partnerPrograms\[1\]\.membershipCycle\.unit: /),
     );
     expect(broken((f) => (f.orgs[0].colour = 'red'))).toContain('orgs[0]: must not have additional properties');
@@ -86,8 +90,16 @@ describe('checkDeclarations', () => {
   const pp = 'orgs[0].loyaltyPrograms[0].partnerPrograms';
   it.each<[string, (file: Mutable) => void, string]>([
     ['an org declared twice', (f) => f.orgs.push({ id: 100, name: 'Again' }), 'orgs[1].id: org 100 is declared twice'],
-    ['an unknown time zone', (f) => (f.orgs[0].timezone = 'Mars/Base'), 'orgs[0].timezone: "Mars/Base" is not an IANA time zone'],
-    ['an offset posing as a zone', (f) => (f.orgs[0].timezone = '+05:30'), 'orgs[0].timezone: "+05:30" is not an IANA time zone'],
+    [
+      'an unknown time zone',
+      (f) => (f.orgs[0].timezone = 'Mars/Base'),
+      'orgs[0].timezone: "Mars/Base" is not an IANA time zone',
+    ],
+    [
+      'an offset posing as a zone',
+      (f) => (f.orgs[0].timezone = '+05:30'),
+      'orgs[0].timezone: "+05:30" is not an IANA time zone',
+    ],
     [
       'a loyalty program declared twice, even in two orgs',
       (f) => f.orgs.push({ id: 200, name: 'Other', loyaltyPrograms: [{ id: 1, name: 'Dup' }] }),
@@ -150,7 +162,8 @@ describe('checkDeclarations', () => {
     ],
     [
       'a till username declared twice, even in two orgs',
-      (f) => f.orgs.push({ id: 200, name: 'Other', tills: [{ username: 'demo.till', password: 'p', accessGroups: [] }] }),
+      (f) =>
+        f.orgs.push({ id: 200, name: 'Other', tills: [{ username: 'demo.till', password: 'p', accessGroups: [] }] }),
       'orgs[1].tills[0].username: "demo.till" is declared twice',
     ],
     [
@@ -173,7 +186,9 @@ describe('checkDeclarations', () => {
       f.orgs[0].loyaltyPrograms[0].partnerPrograms[2].tiers = ['A'];
     });
     expect(problems).toHaveLength(2);
-    expect(() => checkDeclarations({ orgs: [{ id: 1, name: 'x', timezone: 'Nowhere' }] })).toThrow(/Invalid declarations/);
+    expect(() => checkDeclarations({ orgs: [{ id: 1, name: 'x', timezone: 'Nowhere' }] })).toThrow(
+      /Invalid declarations/,
+    );
   });
 });
 
@@ -198,8 +213,18 @@ describe('readDeclarationsFile', () => {
   it('reads the demo file', async () => {
     const declarations = await readDeclarationsFile('config/demo.yaml');
     const [org] = declarations.orgs;
-    expect(org).toMatchObject({ id: 100, name: 'Demo Retail', timezone: 'Asia/Kolkata', configs: { ALLOW_MEMBERSHIP_RELINKING: true } });
-    expect(org?.loyaltyPrograms?.[0]?.partnerPrograms?.map((p) => p.name)).toEqual(['Goldstar', 'Coalition', 'SPP_1', 'SPP_2']);
+    expect(org).toMatchObject({
+      id: 100,
+      name: 'Demo Retail',
+      timezone: 'Asia/Kolkata',
+      configs: { ALLOW_MEMBERSHIP_RELINKING: true },
+    });
+    expect(org?.loyaltyPrograms?.[0]?.partnerPrograms?.map((p) => p.name)).toEqual([
+      'Goldstar',
+      'Coalition',
+      'SPP_1',
+      'SPP_2',
+    ]);
     expect(org?.customers).toHaveLength(3);
   });
 

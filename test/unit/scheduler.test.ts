@@ -7,7 +7,13 @@ const empty: SweepReport = { programExpiries: 0, transitions: 0, reminders: 0 };
 
 /** A scheduler whose rounds are counted and can be held open, with no database. */
 function countingScheduler() {
-  const scheduler = new Scheduler({ db: undefined as never, clock: undefined as never, batchSize: 1, intervalMs: 60_000, logger: pino({ level: 'silent' }) });
+  const scheduler = new Scheduler({
+    db: undefined as never,
+    clock: undefined as never,
+    batchSize: 1,
+    intervalMs: 60_000,
+    logger: pino({ level: 'silent' }),
+  });
   let rounds = 0;
   let release: (() => void) | undefined;
   scheduler.runOnce = async () => {

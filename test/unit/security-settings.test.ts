@@ -18,7 +18,9 @@ const problemsOf = (env: Record<string, string>): string[] => {
 
 describe('ADMIN_TOKEN', () => {
   it('must be at least 32 characters, and unset turns the admin API off', () => {
-    expect(problemsOf({ ADMIN_TOKEN: 'x'.repeat(31) })).toEqual([expect.stringMatching(/^ADMIN_TOKEN must be at least 32 characters/)]);
+    expect(problemsOf({ ADMIN_TOKEN: 'x'.repeat(31) })).toEqual([
+      expect.stringMatching(/^ADMIN_TOKEN must be at least 32 characters/),
+    ]);
     expect(loadConfig({ ADMIN_TOKEN: 'x'.repeat(32) }).adminToken).toBe('x'.repeat(32));
     expect(loadConfig({}).adminToken).toBeUndefined();
   });
@@ -34,9 +36,19 @@ describe('OAUTH_SIGNING_KEY', () => {
 
   it.each([
     ['not a PEM', 'hello', /PKCS#8 PEM/],
-    ['a PKCS#1 PEM', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), /PKCS#8 PEM/],
+    [
+      'a PKCS#1 PEM',
+      generateKeyPairSync('rsa', { modulusLength: 2048 })
+        .privateKey.export({ type: 'pkcs1', format: 'pem' })
+        .toString(),
+      /PKCS#8 PEM/,
+    ],
     ['a broken PEM', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', /not a readable private key/],
-    ['an EC key', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), /must be an RSA key/],
+    [
+      'an EC key',
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      /must be an RSA key/,
+    ],
     ['a 1024-bit key', rsa(1024), /at least 2048 bits/],
   ])('refuses %s, naming the setting', (_name, value, message) => {
     const problems = problemsOf({ OAUTH_SIGNING_KEY: value });

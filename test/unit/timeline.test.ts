@@ -32,7 +32,13 @@ describe('advanceMembership', () => {
     const { membership, activities } = advanceMembership(base, at('2026-01-10T00:00:00Z'), 'UTC');
     expect(membership.state).toBe('ACTIVE');
     expect(activities).toEqual([
-      { customerId: 7, programId: 3, type: 'SUPPLEMENTARY_MEMBERSHIP_STARTED', at: at('2026-01-10T00:00:00Z'), source: 'JOB' },
+      {
+        customerId: 7,
+        programId: 3,
+        type: 'SUPPLEMENTARY_MEMBERSHIP_STARTED',
+        at: at('2026-01-10T00:00:00Z'),
+        source: 'JOB',
+      },
     ]);
   });
 

@@ -76,7 +76,8 @@ export async function findHistoryMemberships(
     ])
     .where('m.org_id', '=', orgId)
     .where('m.customer_id', '=', customerId);
-  if (filters.partnerProgramId !== undefined) query = query.where('m.partner_program_id', '=', filters.partnerProgramId);
+  if (filters.partnerProgramId !== undefined)
+    query = query.where('m.partner_program_id', '=', filters.partnerProgramId);
   if (filters.partnerProgramType !== undefined) query = query.where('m.program_type', '=', filters.partnerProgramType);
   const rows = await query.execute();
   return rows.map((r) => ({

@@ -33,7 +33,12 @@ export async function upsertOrg(
 ): Promise<OrgRow> {
   return db
     .insertInto('orgs')
-    .values({ id: org.id, name: org.name, timezone: org.timezone ?? org.defaultTimezone, configs: JSON.stringify(org.configs) })
+    .values({
+      id: org.id,
+      name: org.name,
+      timezone: org.timezone ?? org.defaultTimezone,
+      configs: JSON.stringify(org.configs),
+    })
     .onConflict((oc) =>
       oc.column('id').doUpdateSet({
         name: (eb) => eb.ref('excluded.name'),
@@ -152,7 +157,12 @@ export async function upsertTill(
 ): Promise<'saved' | 'taken'> {
   const row = await db
     .insertInto('tills')
-    .values({ org_id: orgId, username: till.username, password_hash: till.passwordHash, access_groups: till.accessGroups })
+    .values({
+      org_id: orgId,
+      username: till.username,
+      password_hash: till.passwordHash,
+      access_groups: till.accessGroups,
+    })
     .onConflict((oc) =>
       oc
         .column('username')

@@ -19,7 +19,9 @@ export async function findCustomerByIdentifier(
     .selectFrom('customers as c')
     .select(['c.id', 'c.mobile', 'c.email', 'c.external_id'])
     .select(
-      sql<number[] | null>`(select array_agg(e.loyalty_program_id) from customer_enrolments e where e.customer_id = c.id)`.as(
+      sql<
+        number[] | null
+      >`(select array_agg(e.loyalty_program_id) from customer_enrolments e where e.customer_id = c.id)`.as(
         'loyalty_program_ids',
       ),
     )

@@ -58,8 +58,7 @@ export interface CustomerChanges {
 }
 
 export type CustomerWrite =
-  | { ok: true; inserted: CustomerIdentifiers[] }
-  | { ok: false; takenField: IdentifierField | undefined };
+  { ok: true; inserted: CustomerIdentifiers[] } | { ok: false; takenField: IdentifierField | undefined };
 
 const fieldOfConstraint: Record<string, IdentifierField> = {
   customers_org_id_mobile_key: 'mobile',
@@ -74,7 +73,11 @@ const asJson = (rows: CustomerChanges['inserts']) =>
  * Applies a planned batch. A unique violation can only come from a concurrent writer (the plan
  * already checked the batch against the locked rows), so it is reported, not thrown.
  */
-export async function writeCustomers(trx: Transaction<Database>, orgId: number, changes: CustomerChanges): Promise<CustomerWrite> {
+export async function writeCustomers(
+  trx: Transaction<Database>,
+  orgId: number,
+  changes: CustomerChanges,
+): Promise<CustomerWrite> {
   try {
     if (changes.vacate.length > 0) {
       await sql`update customers set mobile = null, email = null, external_id = null

@@ -61,7 +61,10 @@ export interface JobMemberships {
 }
 
 /** Every membership of the (locked) customers, whatever their org, with each org's timezone. */
-export async function findMembershipsForJob(trx: Transaction<Database>, customerIds: number[]): Promise<JobMemberships> {
+export async function findMembershipsForJob(
+  trx: Transaction<Database>,
+  customerIds: number[],
+): Promise<JobMemberships> {
   if (customerIds.length === 0) return { memberships: [], timezones: new Map() };
   const rows = await trx
     .selectFrom('memberships as m')
@@ -84,7 +87,10 @@ export interface ExpiredProgram {
 }
 
 /** Programs whose expiry date has come, each with its backup program (if any). */
-export async function findExpiredPrograms(db: DB | Transaction<Database>, now: Temporal.Instant): Promise<ExpiredProgram[]> {
+export async function findExpiredPrograms(
+  db: DB | Transaction<Database>,
+  now: Temporal.Instant,
+): Promise<ExpiredProgram[]> {
   const rows = await db
     .selectFrom('partner_programs as p')
     .leftJoin('partner_programs as b', 'b.id', 'p.backup_program_id')

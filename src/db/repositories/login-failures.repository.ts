@@ -3,7 +3,13 @@ import type { DB } from '../database.js';
 /** Failed logins, shared by every instance on the database (SPEC §10 throttling). */
 
 /** The subject's failures in (`since`, `until`], newest first, at most `limit`. */
-export async function recentLoginFailures(db: DB, subject: string, since: Date, until: Date, limit: number): Promise<Date[]> {
+export async function recentLoginFailures(
+  db: DB,
+  subject: string,
+  since: Date,
+  until: Date,
+  limit: number,
+): Promise<Date[]> {
   const rows = await db
     .selectFrom('login_failures')
     .select('failed_at')

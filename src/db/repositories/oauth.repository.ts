@@ -35,7 +35,10 @@ export async function findOAuthClient(db: DB, key: string): Promise<OAuthClientC
 }
 
 /** The stored hashes of these keys, wherever they belong, so unchanged secrets are not re-hashed. */
-export async function findOAuthClientHashes(db: DB, keys: string[]): Promise<Map<string, { orgId: number; secretHash: string }>> {
+export async function findOAuthClientHashes(
+  db: DB,
+  keys: string[],
+): Promise<Map<string, { orgId: number; secretHash: string }>> {
   if (keys.length === 0) return new Map();
   const rows = await db
     .selectFrom('oauth_clients')

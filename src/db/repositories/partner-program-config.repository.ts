@@ -93,7 +93,11 @@ export async function updatePartnerProgram(db: DB, programId: number, fields: Pa
 }
 
 export async function setBackupProgram(db: DB, programId: number, backupProgramId: number | null): Promise<void> {
-  await db.updateTable('partner_programs').set({ backup_program_id: backupProgramId }).where('id', '=', programId).execute();
+  await db
+    .updateTable('partner_programs')
+    .set({ backup_program_id: backupProgramId })
+    .where('id', '=', programId)
+    .execute();
 }
 
 export type TierReplacement = 'saved' | { held: { number: number; name: string } };
@@ -104,7 +108,11 @@ export type TierReplacement = 'saved' | { held: { number: number; name: string }
  * that would silently move its customers to another tier. The tier rows are locked first, which
  * also blocks a concurrent link from starting to hold one of them until this commits.
  */
-export async function replaceTiers(trx: Transaction<Database>, programId: number, names: string[]): Promise<TierReplacement> {
+export async function replaceTiers(
+  trx: Transaction<Database>,
+  programId: number,
+  names: string[],
+): Promise<TierReplacement> {
   const existing = await trx
     .selectFrom('partner_program_tiers')
     .select(['number', 'name'])
@@ -152,7 +160,9 @@ export async function replaceTiers(trx: Transaction<Database>, programId: number
     await trx
       .insertInto('partner_program_tiers')
       .values(names.map((name, i) => ({ partner_program_id: programId, number: i + 1, name })))
-      .onConflict((oc) => oc.columns(['partner_program_id', 'number']).doUpdateSet({ name: (eb) => eb.ref('excluded.name') }))
+      .onConflict((oc) =>
+        oc.columns(['partner_program_id', 'number']).doUpdateSet({ name: (eb) => eb.ref('excluded.name') }),
+      )
       .execute();
   }
   return 'saved';

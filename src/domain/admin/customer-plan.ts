@@ -33,8 +33,9 @@ export type PlanOutcome = { ok: true; plan: CustomerPlan } | { ok: false; proble
 
 /** Every identifier the entries mention: the stored customers holding one are all the batch can touch. */
 export function identifierKeysOf(entries: CustomerDeclaration[]) {
-  const texts = (field: IdentifierField) =>
-    [...new Set(entries.flatMap((e) => (e[field] === undefined ? [] : [String(e[field])])))];
+  const texts = (field: IdentifierField) => [
+    ...new Set(entries.flatMap((e) => (e[field] === undefined ? [] : [String(e[field])]))),
+  ];
   return {
     ids: [...new Set(entries.flatMap((e) => (e.id === undefined ? [] : [e.id])))],
     mobiles: texts('mobile'),
@@ -88,13 +89,19 @@ export function planCustomers(
     const other = matches.find(([, draft]) => draft !== first?.[1]);
     if (first && other) problems.push(`${at}: ${first[0]} and ${other[0]} belong to different customers`);
     (entry.loyaltyPrograms ?? []).forEach((id, l) => {
-      if (!orgLoyaltyPrograms.has(id)) problems.push(`${at}.loyaltyPrograms[${l}]: no loyalty program ${id} in this org`);
+      if (!orgLoyaltyPrograms.has(id))
+        problems.push(`${at}.loyaltyPrograms[${l}]: no loyalty program ${id} in this org`);
     });
     if (problems.length > before) return;
 
     let target = first?.[1];
     if (target === undefined) {
-      target = drafts.push({ original: undefined, values: { mobile: null, email: null, externalId: null }, enrolIn: new Set() }) - 1;
+      target =
+        drafts.push({
+          original: undefined,
+          values: { mobile: null, email: null, externalId: null },
+          enrolIn: new Set(),
+        }) - 1;
     }
     const draft = drafts[target]!;
     for (const [field, value] of given) {
@@ -124,6 +131,8 @@ function mustVacate(drafts: Draft[]): boolean {
   const changed = drafts.filter(isChanged);
   return IDENTIFIER_FIELDS.some((field) => {
     const released = new Set(changed.map((d) => d.original?.[field] ?? null));
-    return changed.some((d) => d.values[field] !== null && d.values[field] !== d.original?.[field] && released.has(d.values[field]));
+    return changed.some(
+      (d) => d.values[field] !== null && d.values[field] !== d.original?.[field] && released.has(d.values[field]),
+    );
   });
 }

@@ -22,7 +22,10 @@ export async function oauthClientHashes(
   db: DB,
   clients: { orgId: number; client: OAuthClientDeclaration }[],
 ): Promise<Map<string, string>> {
-  const stored = await findOAuthClientHashes(db, clients.map(({ client }) => client.key));
+  const stored = await findOAuthClientHashes(
+    db,
+    clients.map(({ client }) => client.key),
+  );
   const entries = await Promise.all(
     clients.map(async ({ orgId, client }): Promise<[string, string]> => {
       const current = stored.get(client.key);

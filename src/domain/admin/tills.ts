@@ -10,8 +10,14 @@ import { failure, fieldPath, inTransaction, reject, type AdminResult } from './o
  * scrypt runs before the transaction opens (inside it we await only the database). A stored
  * hash that already verifies is kept, so restarts cost one verification per till, not a new hash.
  */
-export async function tillHashes(db: DB, tills: { orgId: number; till: TillDeclaration }[]): Promise<Map<string, string>> {
-  const stored = await findTillHashes(db, tills.map(({ till }) => till.username));
+export async function tillHashes(
+  db: DB,
+  tills: { orgId: number; till: TillDeclaration }[],
+): Promise<Map<string, string>> {
+  const stored = await findTillHashes(
+    db,
+    tills.map(({ till }) => till.username),
+  );
   const entries = await Promise.all(
     tills.map(async ({ orgId, till }): Promise<[string, string]> => {
       const secret = tillSecretOf(till.password);
@@ -23,9 +29,16 @@ export async function tillHashes(db: DB, tills: { orgId: number; till: TillDecla
   return new Map(entries);
 }
 
-export async function saveTill(trx: Transaction<Database>, orgId: number, till: TillDeclaration, hash: string, path: string) {
+export async function saveTill(
+  trx: Transaction<Database>,
+  orgId: number,
+  till: TillDeclaration,
+  hash: string,
+  path: string,
+) {
   const outcome = await upsertTill(trx, orgId, { ...till, passwordHash: hash });
-  if (outcome === 'taken') reject('conflict', `${fieldPath(path, 'username')}: "${till.username}" is a till of another org`);
+  if (outcome === 'taken')
+    reject('conflict', `${fieldPath(path, 'username')}: "${till.username}" is a till of another org`);
 }
 
 export async function putTill(

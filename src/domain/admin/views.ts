@@ -10,7 +10,10 @@ import {
 } from '../../db/repositories/configuration.repository.js';
 import { findCustomersByIds, type CustomerIdentifiers } from '../../db/repositories/customers.repository.js';
 import { listOAuthClients, type OAuthClientRow } from '../../db/repositories/oauth.repository.js';
-import { listPartnerPrograms, type PartnerProgramRow } from '../../db/repositories/partner-program-config.repository.js';
+import {
+  listPartnerPrograms,
+  type PartnerProgramRow,
+} from '../../db/repositories/partner-program-config.repository.js';
 import { formatInZone, fromDate } from '../dates.js';
 
 /** What the admin API shows of the configuration: the config file's shape, plus ids; never a password or secret. */

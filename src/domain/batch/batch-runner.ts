@@ -8,7 +8,14 @@ import {
 import { findProgramsByNames } from '../../db/repositories/programs.repository.js';
 import type { Caller, OrgContext } from '../caller.js';
 import type { Clock } from '../clock.js';
-import { customerEcho, identifiersOf, indexCustomers, resolveCustomer, type ParsedCustomer, type StoredCustomer } from '../customers.js';
+import {
+  customerEcho,
+  identifiersOf,
+  indexCustomers,
+  resolveCustomer,
+  type ParsedCustomer,
+  type StoredCustomer,
+} from '../customers.js';
 import { CustomersBusyError } from '../errors.js';
 import { membershipKey, type Activity, type Membership, type PartnerProgram } from '../model.js';
 import { batchHttpStatus, customerStatus, entryOutcomes, type EntryOutcome } from '../outcomes.js';
@@ -61,7 +68,10 @@ export type Decide<E extends BatchEntry> = (entry: E, context: EntryContext) => 
 
 export interface BatchOutcome<E extends BatchEntry> {
   httpStatus: 200 | 201 | 400 | 500;
-  items: Array<{ customer: Record<string, unknown>; entries: Array<{ entry: E; status: { status: boolean; code: number; message: string } }> }>;
+  items: Array<{
+    customer: Record<string, unknown>;
+    entries: Array<{ entry: E; status: { status: boolean; code: number; message: string } }>;
+  }>;
   warnings: Warning[];
   /** Set when the service itself failed (every entry answered 2001); for the log. */
   fault?: unknown;
@@ -93,7 +103,11 @@ export async function runMembershipBatch<E extends BatchEntry>(
     return await deps.db.transaction().execute(async (trx) => {
       const now = deps.clock.now();
       const customers = await lockCustomers(trx, caller.org.id, identifiersOf(queries), deps.lockTimeoutMs);
-      const stored = await findMembershipsOfCustomers(trx, caller.org.id, customers.map((c) => c.id));
+      const stored = await findMembershipsOfCustomers(
+        trx,
+        caller.org.id,
+        customers.map((c) => c.id),
+      );
       const state = new WorkingState(stored, now, caller.org.timezone);
       const outcome = decideAll(items, { now, org: caller.org, programsByName, customers, state }, decide);
       await saveMembershipChanges(trx, now, state.changed(), state.activities);
@@ -104,7 +118,10 @@ export async function runMembershipBatch<E extends BatchEntry>(
     const status = { status: false, code: entryOutcomes[failure].code, message: entryOutcomes[failure].message };
     return {
       httpStatus: failure === 'CUSTOMER_BUSY' ? 400 : 500,
-      items: items.map((item) => ({ customer: { ...item.customer.echo, status }, entries: item.entries.map((entry) => ({ entry, status })) })),
+      items: items.map((item) => ({
+        customer: { ...item.customer.echo, status },
+        entries: item.entries.map((entry) => ({ entry, status })),
+      })),
       warnings: [],
       fault: failure === 'INTERNAL_ERROR' ? error : undefined,
       rolledBack: true,
@@ -173,7 +190,10 @@ function decideAll<E extends BatchEntry>(
       const status = customerStatus(resolution.outcome);
       outcome.items.push({
         customer: { ...parsed.echo, status },
-        entries: item.entries.map((entry) => ({ entry, status: { status: false, code: status.code, message: status.message } })),
+        entries: item.entries.map((entry) => ({
+          entry,
+          status: { status: false, code: status.code, message: status.message },
+        })),
       });
       succeeded.push(...(item.entries.length > 0 ? item.entries.map(() => false) : [false]));
       return;

@@ -15,11 +15,20 @@ export function decideDelink(entry: DelinkEntry, context: EntryContext): EntryOu
   const current = context.membership(program.id);
   if (!current || !isLinked(current)) return 'NOT_LINKED';
 
-  const base = { customerId: current.customerId, programId: current.programId, at: context.now, source: 'API' } as const;
+  const base = {
+    customerId: current.customerId,
+    programId: current.programId,
+    at: context.now,
+    source: 'API',
+  } as const;
   const activities: Activity[] = [];
   // The pending relink goes with the membership, recorded on its own so the history shows it was dropped.
   if (current.pendingRelinkStart) {
-    activities.push({ ...base, type: 'RELINK_CANCELLED', details: { relinkStart: current.pendingRelinkStart.toString() } });
+    activities.push({
+      ...base,
+      type: 'RELINK_CANCELLED',
+      details: { relinkStart: current.pendingRelinkStart.toString() },
+    });
   }
   activities.push({ ...base, type: 'DELINKING', details: { previousState: current.state } });
   context.save({ ...current, state: 'DELINKED', pendingRelinkStart: null }, activities);

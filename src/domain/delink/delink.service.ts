@@ -8,7 +8,10 @@ export interface DelinkResult {
   body: {
     deLinkCustomers: Array<{
       customer: Record<string, unknown>;
-      deLinkFromPartnerPrograms: Array<{ partnerProgramName: string; partnerDeLinkStatus: { status: boolean; code: number; message: string } }>;
+      deLinkFromPartnerPrograms: Array<{
+        partnerProgramName: string;
+        partnerDeLinkStatus: { status: boolean; code: number; message: string };
+      }>;
     }>;
     warnings: Warning[];
   };
@@ -18,7 +21,11 @@ export interface DelinkResult {
 }
 
 /** The Delink use case (SPEC §6): each item's entries decided by `decideDelink`, set-based. */
-export async function delinkCustomers(deps: BatchDependencies, caller: Caller, items: readonly unknown[]): Promise<DelinkResult> {
+export async function delinkCustomers(
+  deps: BatchDependencies,
+  caller: Caller,
+  items: readonly unknown[],
+): Promise<DelinkResult> {
   const outcome = await runMembershipBatch(deps, caller, items.map(readDelinkItem), decideDelink);
   return {
     httpStatus: outcome.httpStatus,
@@ -27,7 +34,10 @@ export async function delinkCustomers(deps: BatchDependencies, caller: Caller, i
     body: {
       deLinkCustomers: outcome.items.map((item) => ({
         customer: item.customer,
-        deLinkFromPartnerPrograms: item.entries.map(({ entry, status }) => ({ partnerProgramName: entry.echoName, partnerDeLinkStatus: status })),
+        deLinkFromPartnerPrograms: item.entries.map(({ entry, status }) => ({
+          partnerProgramName: entry.echoName,
+          partnerDeLinkStatus: status,
+        })),
       })),
       warnings: outcome.warnings,
     },

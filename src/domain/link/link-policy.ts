@@ -43,7 +43,14 @@ export function decideLink(entry: LinkEntry, context: EntryContext): EntryOutcom
     if (!current.end || !isAfter(start, current.end)) return 'ALREADY_LINKED';
     const type = current.pendingRelinkStart ? 'RELINK_RESCHEDULED' : 'RELINK_SCHEDULED';
     context.save({ ...current, pendingRelinkStart: start }, [
-      { customerId: customer.id, programId: program.id, type, at: now, source: 'API', details: { relinkStart: start.toString() } },
+      {
+        customerId: customer.id,
+        programId: program.id,
+        type,
+        at: now,
+        source: 'API',
+        details: { relinkStart: start.toString() },
+      },
     ]);
     warnIfProgramEndsFirst(context, program, addCycle(start, program.cycle!, org.timezone), entry.echoName);
     return 'SUCCESS';
@@ -76,7 +83,13 @@ export function decideLink(entry: LinkEntry, context: EntryContext): EntryOutcom
     partnerMembershipId: membershipId,
     pendingRelinkStart: null,
   };
-  const enrolled: Activity = { customerId: customer.id, programId: program.id, type: 'ENROLLMENT', at: now, source: 'API' };
+  const enrolled: Activity = {
+    customerId: customer.id,
+    programId: program.id,
+    type: 'ENROLLMENT',
+    at: now,
+    source: 'API',
+  };
   if (program.type === 'EXTERNAL') {
     const tier = tierNumber ?? (program.tiers.length > 0 ? 1 : null);
     context.save(
@@ -90,7 +103,14 @@ export function decideLink(entry: LinkEntry, context: EntryContext): EntryOutcom
   const activities: Activity[] = [{ ...enrolled, details: { partnerMembershipId: membershipId } }];
   if (!scheduled) activities.push({ ...enrolled, type: 'SUPPLEMENTARY_MEMBERSHIP_STARTED', at: periodStart });
   context.save(
-    { ...base, state: scheduled ? 'SCHEDULED' : 'ACTIVE', tierNumber: null, tierExpiry: null, start: periodStart, end: periodEnd },
+    {
+      ...base,
+      state: scheduled ? 'SCHEDULED' : 'ACTIVE',
+      tierNumber: null,
+      tierExpiry: null,
+      start: periodStart,
+      end: periodEnd,
+    },
     activities,
   );
   warnIfProgramEndsFirst(context, program, periodEnd, entry.echoName);
@@ -102,7 +122,12 @@ function isAfter(a: Temporal.Instant, b: Temporal.Instant): boolean {
 }
 
 /** Warning 1302: the link stands, but the program ends before the new period does. */
-function warnIfProgramEndsFirst(context: EntryContext, program: PartnerProgram, periodEnd: Temporal.Instant, name: string) {
+function warnIfProgramEndsFirst(
+  context: EntryContext,
+  program: PartnerProgram,
+  periodEnd: Temporal.Instant,
+  name: string,
+) {
   if (!program.expiryDate || !isAfter(periodEnd, program.expiryDate)) return;
   context.warn({ ...warningOutcomes.PROGRAM_EXPIRES_BEFORE_MEMBERSHIP, partnerProgramName: name });
 }

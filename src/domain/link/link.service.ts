@@ -8,7 +8,10 @@ export interface LinkResult {
   body: {
     linkCustomers: Array<{
       customer: Record<string, unknown>;
-      linkToPartnerPrograms: Array<{ partnerProgramName: string; partnerLinkStatus: { status: boolean; code: number; message: string } }>;
+      linkToPartnerPrograms: Array<{
+        partnerProgramName: string;
+        partnerLinkStatus: { status: boolean; code: number; message: string };
+      }>;
     }>;
     warnings: Warning[];
   };
@@ -18,7 +21,11 @@ export interface LinkResult {
 }
 
 /** The Link use case (SPEC §4): each item's entries decided by `decideLink`, set-based. */
-export async function linkCustomers(deps: BatchDependencies, caller: Caller, items: readonly unknown[]): Promise<LinkResult> {
+export async function linkCustomers(
+  deps: BatchDependencies,
+  caller: Caller,
+  items: readonly unknown[],
+): Promise<LinkResult> {
   const outcome = await runMembershipBatch(deps, caller, items.map(readLinkItem), decideLink);
   return {
     httpStatus: outcome.httpStatus,
@@ -27,7 +34,10 @@ export async function linkCustomers(deps: BatchDependencies, caller: Caller, ite
     body: {
       linkCustomers: outcome.items.map((item) => ({
         customer: item.customer,
-        linkToPartnerPrograms: item.entries.map(({ entry, status }) => ({ partnerProgramName: entry.echoName, partnerLinkStatus: status })),
+        linkToPartnerPrograms: item.entries.map(({ entry, status }) => ({
+          partnerProgramName: entry.echoName,
+          partnerLinkStatus: status,
+        })),
       })),
       warnings: outcome.warnings,
     },

@@ -44,11 +44,13 @@ function readUpdateEntry(raw: unknown): UpdateEntry {
   if (details === undefined || details === null) return entry;
   if (!isObject(details)) return { ...entry, failure: 'MALFORMED_UPDATE_DETAILS' };
   const { updatedTierName, updatedTierExpiryDate } = details;
-  if (!isEmpty(updatedTierName) && typeof updatedTierName !== 'string') return { ...entry, failure: 'MALFORMED_UPDATE_DETAILS' };
+  if (!isEmpty(updatedTierName) && typeof updatedTierName !== 'string')
+    return { ...entry, failure: 'MALFORMED_UPDATE_DETAILS' };
   if (!isEmpty(updatedTierExpiryDate) && typeof updatedTierExpiryDate !== 'string') {
     return { ...entry, failure: 'MALFORMED_UPDATE_DETAILS' };
   }
   if (typeof updatedTierName === 'string' && updatedTierName !== '') entry.tierName = updatedTierName;
-  if (typeof updatedTierExpiryDate === 'string' && updatedTierExpiryDate !== '') entry.tierExpiry = updatedTierExpiryDate;
+  if (typeof updatedTierExpiryDate === 'string' && updatedTierExpiryDate !== '')
+    entry.tierExpiry = updatedTierExpiryDate;
   return entry;
 }

@@ -22,7 +22,11 @@ export interface UpdateResult {
 }
 
 /** The Update use case (SPEC §5): each item's entries decided by `decideUpdate`, set-based. */
-export async function updateCustomers(deps: BatchDependencies, caller: Caller, items: readonly unknown[]): Promise<UpdateResult> {
+export async function updateCustomers(
+  deps: BatchDependencies,
+  caller: Caller,
+  items: readonly unknown[],
+): Promise<UpdateResult> {
   const outcome = await runMembershipBatch(deps, caller, items.map(readUpdateItem), decideUpdate);
   return {
     httpStatus: outcome.httpStatus,

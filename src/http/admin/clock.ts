@@ -21,7 +21,11 @@ export function clockRoutes(app: AdminApp, deps: { clock: Clock; sandbox: Sandbo
   const view = () => ({ now: formatUtc(deps.clock.now()), overridden: deps.sandbox?.overridden ?? false });
   const disabled = 'Clock override is disabled: start the service with ALLOW_CLOCK_OVERRIDE=true';
 
-  app.get('/clock', { schema: { ...adminDocs, summary: "The service's time", response: { 200: ClockView } } }, async () => view());
+  app.get(
+    '/clock',
+    { schema: { ...adminDocs, summary: "The service's time", response: { 200: ClockView } } },
+    async () => view(),
+  );
 
   app.put(
     '/clock',
@@ -52,4 +56,3 @@ export function clockRoutes(app: AdminApp, deps: { clock: Clock; sandbox: Sandbo
     },
   );
 }
-

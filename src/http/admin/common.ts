@@ -57,12 +57,19 @@ export function notFound(reply: FastifyReply, what: string): FastifyReply {
  * re-checks the part with TypeBox to name every problem by its path (`customers[2].email: …`),
  * in the same words the config file's errors use.
  */
-export async function rejectInvalidRequest(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+export async function rejectInvalidRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
   const error = request.validationError as (Error & { validationContext?: string }) | undefined;
   if (!error) {
     const nul = [...nulPaths(request.params, '', []), ...nulPaths(request.body, '', [])];
     if (nul.length === 0) return undefined;
-    return sendProblems(reply, 400, nul.map((path) => `${path}: must not contain the NUL character (U+0000)`));
+    return sendProblems(
+      reply,
+      400,
+      nul.map((path) => `${path}: must not contain the NUL character (U+0000)`),
+    );
   }
   const context = error.validationContext ?? 'body';
   const parts: Record<string, unknown> = { body: request.body, params: request.params, querystring: request.query };

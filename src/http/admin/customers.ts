@@ -2,7 +2,15 @@ import { Type } from 'typebox';
 import { describeCustomer } from '../../domain/admin/views.js';
 import { upsertCustomers } from '../../domain/configuration.js';
 import { answer, notFound, type AdminApp, type AdminDependencies } from './common.js';
-import { adminDocs, CustomerIdentifiers, CustomerParams, CustomersBody, CustomerView, errorResponses, OrgParams } from './schemas.js';
+import {
+  adminDocs,
+  CustomerIdentifiers,
+  CustomerParams,
+  CustomersBody,
+  CustomerView,
+  errorResponses,
+  OrgParams,
+} from './schemas.js';
 
 export function customerRoutes(app: AdminApp, { db, clock }: AdminDependencies): void {
   app.post(

@@ -1,7 +1,14 @@
 import { Type } from 'typebox';
 import { describeOAuthClients, putOAuthClient, removeOAuthClient } from '../../domain/admin/oauth-clients.js';
 import { answer, notFound, sendFailure, type AdminApp, type AdminDependencies } from './common.js';
-import { adminDocs, errorResponses, OAuthClientBody, OAuthClientParams, OAuthClientView, OrgParams } from './schemas.js';
+import {
+  adminDocs,
+  errorResponses,
+  OAuthClientBody,
+  OAuthClientParams,
+  OAuthClientView,
+  OrgParams,
+} from './schemas.js';
 
 export function oauthClientRoutes(app: AdminApp, { db, clock }: AdminDependencies): void {
   app.get(

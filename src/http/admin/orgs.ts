@@ -18,7 +18,9 @@ import {
 export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependencies): void {
   app.get(
     '/orgs',
-    { schema: { ...adminDocs, summary: 'List orgs', response: { 200: Type.Object({ orgs: Type.Array(OrgSummary) }) } } },
+    {
+      schema: { ...adminDocs, summary: 'List orgs', response: { 200: Type.Object({ orgs: Type.Array(OrgSummary) }) } },
+    },
     async () => ({ orgs: await listOrgSummaries(db) }),
   );
 
@@ -50,7 +52,8 @@ export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependenc
         response: { 200: OrgSummary, ...errorResponses },
       },
     },
-    async (request, reply) => answer(reply, await putOrg(db, Number(request.params.orgId), request.body, defaultTimezone)),
+    async (request, reply) =>
+      answer(reply, await putOrg(db, Number(request.params.orgId), request.body, defaultTimezone)),
   );
 
   app.patch(

@@ -2,7 +2,14 @@ import { Type } from 'typebox';
 import { describePartnerPrograms } from '../../domain/admin/views.js';
 import { putPartnerProgram } from '../../domain/configuration.js';
 import { answer, notFound, type AdminApp, type AdminDependencies } from './common.js';
-import { adminDocs, errorResponses, OrgParams, PartnerProgramBody, PartnerProgramParams, PartnerProgramView } from './schemas.js';
+import {
+  adminDocs,
+  errorResponses,
+  OrgParams,
+  PartnerProgramBody,
+  PartnerProgramParams,
+  PartnerProgramView,
+} from './schemas.js';
 
 export function partnerProgramRoutes(app: AdminApp, { db }: AdminDependencies): void {
   app.get(

@@ -22,7 +22,10 @@ export const errorResponses = { 400: Envelope, 401: Envelope, 403: Envelope, 404
 const PathId = Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'A positive integer' });
 export const OrgParams = Type.Object({ orgId: PathId });
 export const LoyaltyProgramParams = Type.Object({ orgId: PathId, loyaltyProgramId: PathId });
-export const PartnerProgramParams = Type.Object({ orgId: PathId, name: PartnerProgramDeclarationSchema.properties.name });
+export const PartnerProgramParams = Type.Object({
+  orgId: PathId,
+  name: PartnerProgramDeclarationSchema.properties.name,
+});
 export const TillParams = Type.Object({ orgId: PathId, username: TillDeclarationSchema.properties.username });
 export const CustomerParams = Type.Object({ orgId: PathId, customerId: PathId });
 export const OAuthClientParams = Type.Object({ orgId: PathId, key: OAuthClientDeclarationSchema.properties.key });
@@ -32,9 +35,14 @@ const ConfigKey = Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' });
 export const OrgBody = Type.Object(
   {
     name: OrgDeclarationSchema.properties.name,
-    timezone: Type.Optional(Type.String({ minLength: 1, description: 'IANA name; left out: unchanged (the server TZ on create)' })),
+    timezone: Type.Optional(
+      Type.String({ minLength: 1, description: 'IANA name; left out: unchanged (the server TZ on create)' }),
+    ),
     configs: Type.Optional(
-      Type.Record(ConfigKey, Type.Unknown(), { additionalProperties: false, description: 'Merged into the stored configs' }),
+      Type.Record(ConfigKey, Type.Unknown(), {
+        additionalProperties: false,
+        description: 'Merged into the stored configs',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -84,7 +92,12 @@ export const CustomersBody = Type.Object(
 
 const Configs = Type.Record(Type.String(), Type.Unknown());
 
-export const OrgSummary = Type.Object({ id: Type.Integer(), name: Type.String(), timezone: Type.String(), configs: Configs });
+export const OrgSummary = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  timezone: Type.String(),
+  configs: Configs,
+});
 
 export const LoyaltyProgramView = Type.Object({
   id: Type.Integer(),

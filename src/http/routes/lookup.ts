@@ -9,7 +9,12 @@ import { V2_SECURITY } from '../schemas/common.js';
 import { sendCodedError, sendError } from '../envelope.js';
 
 const LookupQuery = Type.Object({
-  identifierName: Type.Union([Type.Literal('mobile'), Type.Literal('email'), Type.Literal('externalId'), Type.Literal('id')]),
+  identifierName: Type.Union([
+    Type.Literal('mobile'),
+    Type.Literal('email'),
+    Type.Literal('externalId'),
+    Type.Literal('id'),
+  ]),
   identifierValue: Type.String({ minLength: 1, maxLength: 255 }),
 });
 

@@ -18,7 +18,9 @@ const TokenRequest = Type.Object(
 const TokenResponse = Type.Object(
   {
     data: Type.Object({
-      accessToken: Type.String({ description: 'An RS256 JWT; send it as X-CAP-API-OAUTH-TOKEN or Authorization: Bearer' }),
+      accessToken: Type.String({
+        description: 'An RS256 JWT; send it as X-CAP-API-OAUTH-TOKEN or Authorization: Bearer',
+      }),
       ttlSeconds: Type.Integer({ description: 'Seconds the token stays valid (at most 3600)' }),
     }),
     errors: Type.Array(Type.Unknown(), { maxItems: 0 }),
@@ -37,7 +39,10 @@ const TokenError = Type.Object(
  * error envelope, so a client reading either shape understands them. Encapsulated so that its
  * error handler (malformed JSON, body too large) answers in the same shape.
  */
-export const oauthTokenRoutes: FastifyPluginAsync<{ authenticator: Authenticator }> = async (instance, { authenticator }) => {
+export const oauthTokenRoutes: FastifyPluginAsync<{ authenticator: Authenticator }> = async (
+  instance,
+  { authenticator },
+) => {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   app.addSchema(TokenRequest);
   app.addSchema(TokenResponse);

@@ -5,9 +5,11 @@ const IdentifierValue = Type.Union([Type.String(), Type.Integer()]);
 
 export const CustomerIdentifiersSchema = Type.Object(
   {
-    id: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]+$' })], {
-      description: "The service's customer id",
-    })),
+    id: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]+$' })], {
+        description: "The service's customer id",
+      }),
+    ),
     mobile: Type.Optional(IdentifierValue),
     email: Type.Optional(IdentifierValue),
     externalId: Type.Optional(IdentifierValue),
@@ -44,7 +46,11 @@ export const WarningSchema = Type.Object(
 );
 
 /** Every v2 route takes till credentials (Basic) or an OAuth token in either header. */
-export const V2_SECURITY: Array<Record<string, string[]>> = [{ basicAuth: [] }, { oauthToken: [] }, { bearerToken: [] }];
+export const V2_SECURITY: Array<Record<string, string[]>> = [
+  { basicAuth: [] },
+  { oauthToken: [] },
+  { bearerToken: [] },
+];
 
 export const IdempotencyHeadersSchema = Type.Object({
   'idempotency-key': Type.Optional(

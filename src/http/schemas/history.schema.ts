@@ -15,7 +15,9 @@ export const HistoryQuerySchema = Type.Object({
         'Required. LINKINGUPDATES or BENEFITSAVAILED, in any case, with or without underscores (linkingUpdates, LINKING_UPDATES). BENEFITSAVAILED answers 2011: benefits are not supported yet.',
     }),
   ),
-  startDate: Type.Optional(Type.String({ description: 'Only with BENEFITSAVAILED (2015 with LINKINGUPDATES); ignored' })),
+  startDate: Type.Optional(
+    Type.String({ description: 'Only with BENEFITSAVAILED (2015 with LINKINGUPDATES); ignored' }),
+  ),
   endDate: Type.Optional(Type.String({ description: 'Only with BENEFITSAVAILED (2015 with LINKINGUPDATES); ignored' })),
   partnerProgramId: Type.Optional(Type.String({ description: 'A positive integer: only this program' })),
   partnerProgramType: Type.Optional(Type.String({ description: 'EXTERNAL | SUPPLEMENTARY, in any case' })),
