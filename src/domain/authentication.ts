@@ -45,15 +45,10 @@ export class Authenticator {
   constructor(private readonly deps: AuthenticatorDependencies) {}
 
   async basic(username: string, secret: string): Promise<AuthResult> {
-    const subject = loginSubject('basic', username);
-    const retryAfterSeconds = await this.deps.throttle.retryAfter(subject);
-    if (retryAfterSeconds !== undefined) return { ok: false, failure: { kind: 'throttled', retryAfterSeconds } };
-    // PostgreSQL text cannot hold U+0000: such a name matches nothing, and must not reach a query.
-    const till = username.includes('\u0000') ? undefined : await findTillCredential(this.deps.db, username);
-    if (!till || !(await this.verify(username, secret, till.passwordHash))) {
-      await this.deps.throttle.recordFailure(subject);
-      return unauthenticated(BAD_TILL, 'Basic');
-    }
+    const checked = await this.checkSecret('basic', username, secret, (name) => findTillCredential(this.deps.db, name));
+    if (!checked.ok)
+      return checked.failure ? { ok: false, failure: checked.failure } : unauthenticated(BAD_TILL, 'Basic');
+    const till = checked.credential;
     return {
       ok: true,
       caller: {
@@ -65,14 +60,10 @@ export class Authenticator {
   }
 
   async issueToken(key: string, secret: string): Promise<TokenGrant> {
-    const subject = loginSubject('oauth', key);
-    const retryAfterSeconds = await this.deps.throttle.retryAfter(subject);
-    if (retryAfterSeconds !== undefined) return { ok: false, failure: { kind: 'throttled', retryAfterSeconds } };
-    const client = key.includes('\u0000') ? undefined : await findOAuthClient(this.deps.db, key);
-    if (!client || !(await this.verify(`oauth\u0000${key}`, secret, client.secretHash))) {
-      await this.deps.throttle.recordFailure(subject);
-      return unauthenticated(BAD_CLIENT, 'Bearer');
-    }
+    const checked = await this.checkSecret('oauth', key, secret, (name) => findOAuthClient(this.deps.db, name));
+    if (!checked.ok)
+      return checked.failure ? { ok: false, failure: checked.failure } : unauthenticated(BAD_CLIENT, 'Bearer');
+    const client = checked.credential;
     const ttlSeconds = client.tokenTtlSeconds;
     const accessToken = await issueAccessToken(
       this.deps.signingKey,
@@ -80,6 +71,29 @@ export class Authenticator {
       this.deps.clock.now(),
     );
     return { ok: true, accessToken, ttlSeconds };
+  }
+
+  /**
+   * The login path shared by tills and OAuth clients: refused while the name is throttled;
+   * otherwise a failure (unknown name or wrong secret, told apart to no one) is counted.
+   * `failure` is set only for throttling; the caller words an ordinary refusal itself.
+   */
+  private async checkSecret<C extends { secretHash: string }>(
+    kind: 'basic' | 'oauth',
+    name: string,
+    secret: string,
+    find: (name: string) => Promise<C | undefined>,
+  ): Promise<{ ok: true; credential: C } | { ok: false; failure?: AuthFailure }> {
+    const subject = loginSubject(kind, name);
+    const retryAfterSeconds = await this.deps.throttle.retryAfter(subject);
+    if (retryAfterSeconds !== undefined) return { ok: false, failure: { kind: 'throttled', retryAfterSeconds } };
+    // PostgreSQL text cannot hold U+0000: such a name matches nothing, and must not reach a query.
+    const credential = name.includes('\u0000') ? undefined : await find(name);
+    if (!credential || !(await this.verify(`${kind}\u0000${name}`, secret, credential.secretHash))) {
+      await this.deps.throttle.recordFailure(subject);
+      return { ok: false };
+    }
+    return { ok: true, credential };
   }
 
   /**

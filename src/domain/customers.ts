@@ -1,5 +1,8 @@
 import type { CustomerOutcome } from './outcomes.js';
 
+/** The identifiers a customer can be looked up by (lookup and history queries). */
+export type IdentifierName = 'id' | 'mobile' | 'email' | 'externalId';
+
 /** The identifiers of a request's `customer` part, normalised (SPEC §3a). */
 export interface IdentifierQuery {
   id?: number;

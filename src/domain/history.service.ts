@@ -6,7 +6,8 @@ import {
   type HistoryFilters,
   type HistoryMembershipRow,
 } from '../db/repositories/activity-history.repository.js';
-import { findCustomerByIdentifier, type IdentifierName } from '../db/repositories/customer-view.repository.js';
+import { findCustomerByIdentifier } from '../db/repositories/customer-view.repository.js';
+import type { IdentifierName } from './customers.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import { historyOutcomes } from './outcomes.js';

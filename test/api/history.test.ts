@@ -16,6 +16,13 @@ import { startTestServer, type TestServer } from '../support/server.js';
 const DEFAULT_ONLY_TILL: [string, string] = ['default.till', 'default-secret'];
 const OTHER_ORG_HISTORY_TILL: [string, string] = ['other.history.till', 'other-history-secret'];
 const NO_ACTIVITY = { status: false, code: 2011, message: 'No partner program activity found for customer' };
+/** The whole answer for a customer found with no activity (after filters). */
+const NO_ACTIVITY_ANSWER = {
+  pagination: { limit: 10, offset: 0, total: 0 },
+  data: [],
+  warnings: [],
+  errors: [NO_ACTIVITY],
+};
 
 function declarations(): Declarations {
   const declared = brandDeclarations(40);
@@ -225,12 +232,7 @@ describe('GET /v2/partnerProgram/customerActivityHistories', () => {
     ]) {
       const none = await history(query(mobile, filter));
       expect(none.status).toBe(200);
-      expect(none.body).toEqual({
-        pagination: { limit: 10, offset: 0, total: 0 },
-        data: [],
-        warnings: [],
-        errors: [NO_ACTIVITY],
-      });
+      expect(none.body).toEqual(NO_ACTIVITY_ANSWER);
     }
   });
 
@@ -250,12 +252,7 @@ describe('GET /v2/partnerProgram/customerActivityHistories', () => {
     ]) {
       const response = await history(`identifierName=mobile&identifierValue=${mobile}&activityType=${spelling}`);
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({
-        pagination: { limit: 10, offset: 0, total: 0 },
-        data: [],
-        warnings: [],
-        errors: [NO_ACTIVITY],
-      });
+      expect(response.body).toEqual(NO_ACTIVITY_ANSWER);
     }
     for (const bad of ['&activityType=LINKS', '&activityType=', '']) {
       const response = await history(`identifierName=mobile&identifierValue=${mobile}${bad}`);
@@ -277,12 +274,7 @@ describe('GET /v2/partnerProgram/customerActivityHistories', () => {
   it('answers 2011 for a customer with no activity', async () => {
     const response = await history(query(mobileOf(15)));
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({
-      pagination: { limit: 10, offset: 0, total: 0 },
-      data: [],
-      warnings: [],
-      errors: [NO_ACTIVITY],
-    });
+    expect(response.body).toEqual(NO_ACTIVITY_ANSWER);
   });
 
   it('lists a relink and the transitions that fell due, as the clock stands, before any scheduler ran', async () => {

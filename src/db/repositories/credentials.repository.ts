@@ -3,7 +3,7 @@ import type { DB } from '../database.js';
 export interface TillCredential {
   tillId: number;
   username: string;
-  passwordHash: string;
+  secretHash: string;
   accessGroups: string[];
   orgId: number;
   orgTimezone: string;
@@ -17,7 +17,7 @@ export async function findTillCredential(db: DB, username: string): Promise<Till
     .select([
       'tills.id as tillId',
       'tills.username',
-      'tills.password_hash as passwordHash',
+      'tills.password_hash as secretHash',
       'tills.access_groups as accessGroups',
       'orgs.id as orgId',
       'orgs.timezone as orgTimezone',

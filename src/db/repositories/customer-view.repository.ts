@@ -1,8 +1,6 @@
 import { sql } from 'kysely';
-import type { StoredCustomer } from '../../domain/customers.js';
+import type { IdentifierName, StoredCustomer } from '../../domain/customers.js';
 import type { DB } from '../database.js';
-
-export type IdentifierName = 'id' | 'mobile' | 'email' | 'externalId';
 
 const columns = { id: 'id', mobile: 'mobile', email: 'email', externalId: 'external_id' } as const;
 

@@ -1,7 +1,7 @@
 import type { App } from '../app-instance.js';
 import { Type } from 'typebox';
 import type { DB } from '../../db/database.js';
-import type { IdentifierName } from '../../db/repositories/customer-view.repository.js';
+import type { IdentifierName } from '../../domain/customers.js';
 import type { Clock } from '../../domain/clock.js';
 import { customerActivityHistory, readActivityType, type HistoryQuery } from '../../domain/history.service.js';
 import { historyOutcomes } from '../../domain/outcomes.js';
