@@ -6,6 +6,7 @@ import type { Clock } from './clock.js';
 import { fingerprint, verifySecret } from './credentials.js';
 import { loginSubject, type LoginThrottle } from './login-throttle.js';
 import type { SigningKey } from './signing-key.js';
+import { isStorableText } from './text.js';
 import { issueAccessToken, verifyAccessToken } from './tokens.js';
 
 /**
@@ -21,6 +22,11 @@ export type AuthResult = { ok: true; caller: Caller } | { ok: false; failure: Au
 export type TokenGrant = { ok: true; accessToken: string; ttlSeconds: number } | { ok: false; failure: AuthFailure };
 
 const BAD_TILL = 'Authentication failed: send valid till credentials or an OAuth token';
+const PLAIN_PASSWORD =
+  'Authentication failed: the password part of Basic credentials is md5hex(password), 32 hexadecimal digits, ' +
+  'not the password itself (Authorization: Basic base64(username:md5hex(password)))';
+/** What a till sends as its password: the md5 of the password, in hex. */
+const MD5_HEX = /^[0-9a-f]{32}$/i;
 const BAD_CLIENT = 'Authentication failed: unknown key or wrong secret';
 const BAD_TOKEN = 'Authentication failed: the OAuth token is not valid';
 const EXPIRED_TOKEN = 'Authentication failed: the OAuth token has expired; generate a new one';
@@ -47,7 +53,9 @@ export class Authenticator {
   async basic(username: string, secret: string): Promise<AuthResult> {
     const checked = await this.checkSecret('basic', username, secret, (name) => findTillCredential(this.deps.db, name));
     if (!checked.ok)
-      return checked.failure ? { ok: false, failure: checked.failure } : unauthenticated(BAD_TILL, 'Basic');
+      return checked.failure
+        ? { ok: false, failure: checked.failure }
+        : unauthenticated(MD5_HEX.test(secret) ? BAD_TILL : PLAIN_PASSWORD, 'Basic');
     const till = checked.credential;
     return {
       ok: true,
@@ -87,8 +95,8 @@ export class Authenticator {
     const subject = loginSubject(kind, name);
     const retryAfterSeconds = await this.deps.throttle.retryAfter(subject);
     if (retryAfterSeconds !== undefined) return { ok: false, failure: { kind: 'throttled', retryAfterSeconds } };
-    // PostgreSQL text cannot hold U+0000: such a name matches nothing, and must not reach a query.
-    const credential = name.includes('\u0000') ? undefined : await find(name);
+    // A name PostgreSQL text cannot hold matches nothing, and must not reach a query.
+    const credential = isStorableText(name) ? await find(name) : undefined;
     if (!credential || !(await this.verify(`${kind}\u0000${name}`, secret, credential.secretHash))) {
       await this.deps.throttle.recordFailure(subject);
       return { ok: false };

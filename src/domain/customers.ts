@@ -1,4 +1,5 @@
 import type { CustomerOutcome } from './outcomes.js';
+import { isStorableText } from './text.js';
 
 /** The identifiers a customer can be looked up by (lookup and history queries). */
 export type IdentifierName = 'id' | 'mobile' | 'email' | 'externalId';
@@ -49,7 +50,7 @@ export function parseCustomer(raw: unknown): ParsedCustomer {
     }
     echo[name] = value;
     query[name] = value;
-    if (value.length > MAX_IDENTIFIER_LENGTH || value.includes('\u0000')) unmatchable = true;
+    if (value.length > MAX_IDENTIFIER_LENGTH || !isStorableText(value)) unmatchable = true;
   }
   if (!isAbsent(input.id)) {
     const id = identifierText(input.id);

@@ -7,16 +7,18 @@ export interface Cycle {
 }
 
 // One grammar for every accepted form: a date, optionally followed by a time
-// (HH:mm, HH:mm:ss or HH:mm:ss.f{1,9}), optionally followed by an offset.
+// (HH:mm, HH:mm:ss or HH:mm:ss.f{1,9}) after a `T` or one space (RFC 3339 §5.6
+// allows the space), optionally followed by an offset.
 // Range checks on the calendar fields are left to Temporal (overflow: 'reject');
 // the offset is range-checked here because an out-of-range offset is not a
 // calendar error but would make Temporal throw on the zone instead.
 const API_DATE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?: *([Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?))?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?: *([Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?))?)?$/;
 
 /**
  * Parses an API date (surrounding whitespace is trimmed):
- *  - date-time with offset (Z, +05:30, +0530, +05; spaces before the offset tolerated) → that instant;
+ *  - date-time (`T` or one space between date and time) with offset (Z, +05:30, +0530, +05;
+ *    spaces before the offset tolerated) → that instant;
  *  - date-time without offset → read on the wall clock of `timeZone` ('compatible' disambiguation);
  *  - date only → the start of that day in `timeZone`.
  * Returns undefined for anything else, including impossible calendar values.

@@ -23,6 +23,16 @@ export interface LinkedPartnerProgram {
   pendingRelinkStartDate: string | null;
 }
 
+/** The id of the caller's org's customer that `identifierName` = `value` names, if any. */
+export async function findCustomerId(
+  deps: { db: DB },
+  caller: Caller,
+  identifierName: IdentifierName,
+  value: string | number,
+): Promise<number | undefined> {
+  return (await findCustomerByIdentifier(deps.db, caller.org.id, identifierName, value))?.id;
+}
+
 /**
  * The customer view of SPEC §7a: every membership row, shown as it stands at the clock's now
  * (a period that fell due is shown started or expired even before the scheduler has run).
@@ -31,9 +41,8 @@ export async function lookupCustomer(
   deps: { db: DB; clock: Clock },
   caller: Caller,
   identifierName: IdentifierName,
-  identifierValue: string,
+  value: string | number,
 ) {
-  const value = identifierName === 'id' ? Number(identifierValue) : identifierValue;
   const customer = await findCustomerByIdentifier(deps.db, caller.org.id, identifierName, value);
   if (!customer) return undefined;
   const [memberships, labels] = await Promise.all([

@@ -1,5 +1,6 @@
 import type { Temporal } from 'temporal-polyfill';
 import { parseApiDate } from './dates.js';
+import { isStorableText } from './text.js';
 
 /** Small readers shared by the batch endpoints' entry parsers (SPEC §3a: "" counts as absent). */
 
@@ -13,12 +14,12 @@ export function isEmpty(value: unknown): boolean {
 
 const MAX_MEMBERSHIP_ID_LENGTH = 255;
 
-/** A membership id may be a string or an integer; PostgreSQL text cannot hold NUL. */
+/** A membership id may be a string or an integer, one PostgreSQL text can hold. */
 export function readMembershipId(value: unknown): string | undefined | 'too-long' | 'malformed' {
   if (isEmpty(value)) return undefined;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
   if (typeof value !== 'string') return 'malformed';
-  if (value.length > MAX_MEMBERSHIP_ID_LENGTH || value.includes('\u0000')) return 'too-long';
+  if (value.length > MAX_MEMBERSHIP_ID_LENGTH || !isStorableText(value)) return 'too-long';
   return value;
 }
 

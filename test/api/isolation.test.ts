@@ -70,7 +70,7 @@ const delink = (auth: Auth, customer: object, program: string) =>
 const lookup = (auth: Auth | RequestOptions, name: string, value: string | number) =>
   server.request(
     'GET',
-    `/v2/customers/lookup?identifierName=${name}&identifierValue=${value}`,
+    `/v2/customers/lookup/partnerPrograms?identifierName=${name}&identifierValue=${value}`,
     Array.isArray(auth) ? { auth } : auth,
   );
 const history = (auth: Auth, name: string, value: string | number, extra = '') =>

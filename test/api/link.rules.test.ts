@@ -266,6 +266,9 @@ describe('steps 3 and 4: dates and tiers', () => {
     ['partnerTierExpiryDate', '2026-06-15T00:00:00+05:30', 200],
     ['membershipStartDate', '2026-06-15T09:00:00+05:30', 200],
     ['membershipStartDate', '2025-12-23T17:55:00 +05:30', 2025],
+    ['partnerTierExpiryDate', '2029-06-30 23:59:59', 200],
+    ['partnerTierExpiryDate', '2029-06-30 23:59:59+05:30', 200],
+    ['partnerTierExpiryDate', '2029-06-30  23:59:59', 2024],
   ])('%s %j → %i', async (field, value, code) => {
     const response = await link(server, [
       [

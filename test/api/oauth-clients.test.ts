@@ -36,7 +36,11 @@ const hashOf = async (key: string) =>
       .executeTakeFirstOrThrow()
   ).secret_hash;
 const lookup = (token: string, mobile = ALPHA_ONLY.mobile) =>
-  server.request('GET', `/v2/customers/lookup?identifierName=mobile&identifierValue=${mobile}`, withToken(token));
+  server.request(
+    'GET',
+    `/v2/customers/lookup/partnerPrograms?identifierName=mobile&identifierValue=${mobile}`,
+    withToken(token),
+  );
 
 describe('admin API', () => {
   it('creates, reads and updates a client, never showing its secret and re-hashing only a changed one', async () => {

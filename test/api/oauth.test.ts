@@ -20,7 +20,7 @@ import { startSecondServer, startTestServer, type TestServer } from '../support/
 const NOW = '2026-06-15T06:30:00Z';
 const nowSeconds = Date.parse(NOW) / 1000;
 const TOKEN_URL = '/v3/oauth/token/generate';
-const lookupPath = `/v2/customers/lookup?identifierName=mobile&identifierValue=${ALPHA_ONLY.mobile}`;
+const lookupPath = `/v2/customers/lookup/partnerPrograms?identifierName=mobile&identifierValue=${ALPHA_ONLY.mobile}`;
 let server: TestServer;
 
 beforeAll(async () => {

@@ -14,7 +14,7 @@ import { startSecondServer, startTestServer, type TestResponse, type TestServer 
 
 // SPEC §10 throttling: 10 failed attempts for one username or key within 5 minutes → 429 until the window passes.
 const NOW = '2026-06-15T06:30:00Z';
-const LOOKUP = `/v2/customers/lookup?identifierName=mobile&identifierValue=${ALPHA_ONLY.mobile}`;
+const LOOKUP = `/v2/customers/lookup/partnerPrograms?identifierName=mobile&identifierValue=${ALPHA_ONLY.mobile}`;
 let server: TestServer;
 
 beforeAll(async () => {

@@ -35,7 +35,7 @@ describe('the process', () => {
   it("accepts the demo OAuth client's token after a restart", async () => {
     const env = { ...(await storage()), CONFIG_FILE: 'config/demo.yaml' };
     const lookup = (url: string, token: string) =>
-      fetch(`${url}/v2/customers/lookup?identifierName=mobile&identifierValue=919400000001`, {
+      fetch(`${url}/v2/customers/lookup/partnerPrograms?identifierName=mobile&identifierValue=919400000001`, {
         headers: { 'x-cap-api-oauth-token': token },
       });
     let service = await startService(env);

@@ -119,9 +119,12 @@ describe('the quick start', () => {
     });
     expect(first.status).toBe(200);
     const view = (await (
-      await fetch(`${service.url}/v2/customers/lookup?identifierName=mobile&identifierValue=917800048833`, {
-        headers: { authorization: demoTill },
-      })
+      await fetch(
+        `${service.url}/v2/customers/lookup/partnerPrograms?identifierName=mobile&identifierValue=917800048833`,
+        {
+          headers: { authorization: demoTill },
+        },
+      )
     ).json()) as { linkedPartnerPrograms: Array<{ partnerProgramMembershipEndDate: string }> };
     const end = new Date(view.linkedPartnerPrograms[0]!.partnerProgramMembershipEndDate);
     const relinkStart = new Date(end.getTime() + 86_400_000).toISOString();
@@ -165,7 +168,7 @@ describe('the process', () => {
       const second = await startService({ ...env, CONFIG_FILE: 'config/demo.yaml' });
       try {
         const response = await fetch(
-          `${second.url}/v2/customers/lookup?identifierName=mobile&identifierValue=919400000001`,
+          `${second.url}/v2/customers/lookup/partnerPrograms?identifierName=mobile&identifierValue=919400000001`,
           {
             headers: { authorization: demoTill },
           },

@@ -125,5 +125,5 @@ export function entryCode(
 }
 
 export function lookup(server: TestServer, mobile: string) {
-  return server.request('GET', `/v2/customers/lookup?identifierName=mobile&identifierValue=${mobile}`);
+  return server.request('GET', `/v2/customers/lookup/partnerPrograms?identifierName=mobile&identifierValue=${mobile}`);
 }

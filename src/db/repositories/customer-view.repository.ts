@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { IdentifierName, StoredCustomer } from '../../domain/customers.js';
+import { isStorableText } from '../../domain/text.js';
 import type { DB } from '../database.js';
 
 const columns = { id: 'id', mobile: 'mobile', email: 'email', externalId: 'external_id' } as const;
@@ -11,8 +12,8 @@ export async function findCustomerByIdentifier(
   name: IdentifierName,
   value: string | number,
 ): Promise<StoredCustomer | undefined> {
-  // PostgreSQL text cannot hold NUL, so no stored identifier has one: nothing to look for.
-  if (typeof value === 'string' && value.includes('\u0000')) return undefined;
+  // No stored identifier holds what PostgreSQL text cannot: nothing to look for.
+  if (typeof value === 'string' && !isStorableText(value)) return undefined;
   const row = await db
     .selectFrom('customers as c')
     .select(['c.id', 'c.mobile', 'c.email', 'c.external_id'])

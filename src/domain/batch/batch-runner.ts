@@ -6,6 +6,7 @@ import {
   saveMembershipChanges,
 } from '../../db/repositories/memberships.repository.js';
 import { findProgramsByNames } from '../../db/repositories/programs.repository.js';
+import { isStorableText } from '../text.js';
 import type { Caller, OrgContext } from '../caller.js';
 import type { Clock } from '../clock.js';
 import {
@@ -94,7 +95,7 @@ export async function runMembershipBatch<E extends BatchEntry>(
 ): Promise<BatchOutcome<E>> {
   const names = new Set<string>();
   for (const item of items) {
-    for (const e of item.entries) if (!e.failure && !e.name.includes('\u0000')) names.add(e.name.toLowerCase());
+    for (const e of item.entries) if (!e.failure && isStorableText(e.name)) names.add(e.name.toLowerCase());
   }
   const queries = items.flatMap((i) => (i.customer.ok && !i.customer.unmatchable ? [i.customer.query] : []));
   try {

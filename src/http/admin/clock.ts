@@ -33,7 +33,14 @@ export function clockRoutes(app: AdminApp, deps: { clock: Clock; sandbox: Sandbo
       schema: {
         ...adminDocs,
         summary: "Move the service's time (forward or back); it runs on from there",
-        body: Type.Object({ now: Type.String({ minLength: 1, examples: ['2027-01-01T00:00:00+05:30'] }) }),
+        body: Type.Object({
+          now: Type.String({
+            minLength: 1,
+            examples: ['2027-01-01T00:00:00+05:30'],
+            description:
+              "ISO-8601. The clock is the whole service's, not one org's: a date-time without an offset, or a date alone, is read in UTC.",
+          }),
+        }),
         response: { 200: ClockView, ...errorResponses },
       },
     },
@@ -42,7 +49,8 @@ export function clockRoutes(app: AdminApp, deps: { clock: Clock; sandbox: Sandbo
       const instant = parseApiDate(request.body.now, 'UTC');
       if (!instant) return sendProblems(reply, 400, ['now: not an ISO-8601 date-time']);
       await deps.sandbox.set(instant);
-      return view();
+      // The instant as set: the clock runs on from it, and a read a moment later shows that.
+      return { now: formatUtc(instant), overridden: true };
     },
   );
 

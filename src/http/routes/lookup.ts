@@ -2,26 +2,48 @@ import type { App } from '../app-instance.js';
 import { Type, type Static } from 'typebox';
 import type { DB } from '../../db/database.js';
 import type { Clock } from '../../domain/clock.js';
-import { lookupCustomer } from '../../domain/lookup.service.js';
+import type { IdentifierName } from '../../domain/customers.js';
+import { findCustomerId, lookupCustomer } from '../../domain/lookup.service.js';
 import { customerOutcomes } from '../../domain/outcomes.js';
 import { requireAccess } from '../auth.js';
 import { V2_SECURITY } from '../schemas/common.js';
 import { sendCodedError, sendError } from '../envelope.js';
 
-const LookupQuery = Type.Object({
-  identifierName: Type.Union([
-    Type.Literal('mobile'),
-    Type.Literal('email'),
-    Type.Literal('externalId'),
-    Type.Literal('id'),
-  ]),
+const IdentifierQuery = {
+  identifierName: Type.Union(
+    [Type.Literal('mobile'), Type.Literal('email'), Type.Literal('externalId'), Type.Literal('id')],
+    { description: 'Which identifier `identifierValue` is' },
+  ),
   identifierValue: Type.String({ minLength: 1, maxLength: 255 }),
+};
+
+const FetchCustomerIdQuery = Type.Object({
+  source: Type.Optional(Type.String({ description: 'INSTORE, ALL, …: accepted, no effect' })),
+  accountId: Type.Optional(Type.String({ description: 'Accepted, no effect' })),
+  ...IdentifierQuery,
 });
+
+const PartnerProgramsQuery = Type.Object({
+  source: Type.Optional(Type.String({ description: 'Accepted, no effect' })),
+  ...IdentifierQuery,
+});
+
+const CustomerIdParams = Type.Object({
+  id: Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: "The service's customer id" }),
+});
+
+const CustomerIdResponse = Type.Object(
+  {
+    entity: Type.Integer({ description: "The customer's id" }),
+    warnings: Type.Array(Type.Unknown()),
+  },
+  { $id: 'CustomerId' },
+);
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const DateOrNull = Nullable(Type.String({ description: "ISO-8601 in the org's timezone" }));
 
-const LookupResponse = Type.Object(
+const CustomerPartnerPrograms = Type.Object(
   {
     customer: Type.Object({
       id: Type.Integer(),
@@ -50,37 +72,92 @@ const LookupResponse = Type.Object(
     ),
     warnings: Type.Array(Type.Unknown()),
   },
-  { $id: 'CustomerLookup' },
+  { $id: 'CustomerPartnerPrograms' },
 );
 
+const CUSTOMER_NOT_FOUND = { code: 8015, message: 'Customer not found for given identifiers' };
+const errorResponses = (statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, Type.Ref('ErrorEnvelope')]));
+
+/** An `id` identifier must be a positive integer; any other value is looked up as given. */
+function identifierOf(name: IdentifierName, value: string): string | number | undefined {
+  if (name !== 'id') return value;
+  return /^[1-9][0-9]{0,15}$/.test(value) ? Number(value) : undefined;
+}
+const BAD_ID = 'identifierValue must be a positive integer when identifierName is id';
+
+/**
+ * SPEC §7a. `/v2/customers/lookup` is Capillary's "fetch customer id", which clients call to
+ * learn whether a customer exists; the customer with its memberships is this service's own view.
+ */
 export function lookupRoutes(app: App, deps: { db: DB; clock: Clock }): void {
-  app.addSchema(LookupResponse);
-  app.get<{ Querystring: Static<typeof LookupQuery> }>(
+  app.addSchema(CustomerIdResponse);
+  app.addSchema(CustomerPartnerPrograms);
+
+  app.get<{ Querystring: Static<typeof FetchCustomerIdQuery> }>(
     '/v2/customers/lookup',
     {
       onRequest: requireAccess('DEFAULT'),
       schema: {
         tags: ['customers'],
-        summary: 'A customer with every partner-program membership, as it stands now',
+        summary: "A customer's id, from one of its identifiers (Capillary's fetch customer id)",
+        description: 'Not found answers HTTP 404 with code 8015.',
         security: V2_SECURITY,
-        querystring: LookupQuery,
-        response: {
-          200: Type.Ref('CustomerLookup'),
-          ...Object.fromEntries([400, 401, 403, 404, 429].map((status) => [status, Type.Ref('ErrorEnvelope')])),
-        },
+        querystring: FetchCustomerIdQuery,
+        response: { 200: Type.Ref('CustomerId'), ...errorResponses([400, 401, 403, 404, 429]) },
       },
     },
     async (request, reply) => {
       const { identifierName, identifierValue } = request.query;
-      if (identifierName === 'id' && !/^[1-9][0-9]{0,15}$/.test(identifierValue)) {
-        return sendError(reply, 400, 'identifierValue must be a positive integer when identifierName is id');
-      }
-      const view = await lookupCustomer(deps, request.caller!, identifierName, identifierValue);
-      if (!view) {
-        const { code, message } = customerOutcomes.NOT_FOUND;
-        return sendCodedError(reply, 404, code, message);
-      }
-      return view;
+      const value = identifierOf(identifierName, identifierValue);
+      if (value === undefined) return sendError(reply, 400, BAD_ID);
+      const id = await findCustomerId(deps, request.caller!, identifierName, value);
+      if (id === undefined) return sendCodedError(reply, 404, CUSTOMER_NOT_FOUND.code, CUSTOMER_NOT_FOUND.message);
+      return { entity: id, warnings: [] };
+    },
+  );
+
+  const viewSchema = {
+    tags: ['customers'],
+    security: V2_SECURITY,
+    response: { 200: Type.Ref('CustomerPartnerPrograms'), ...errorResponses([400, 401, 403, 404, 429]) },
+  };
+  const notFound = customerOutcomes.NOT_FOUND;
+
+  app.get<{ Querystring: Static<typeof PartnerProgramsQuery> }>(
+    '/v2/customers/lookup/partnerPrograms',
+    {
+      onRequest: requireAccess('DEFAULT'),
+      schema: {
+        ...viewSchema,
+        summary: 'A customer, found by an identifier, with every partner-program membership as it stands now',
+        description: 'Not found answers HTTP 404 with code 1011.',
+        querystring: PartnerProgramsQuery,
+      },
+    },
+    async (request, reply) => {
+      const { identifierName, identifierValue } = request.query;
+      const value = identifierOf(identifierName, identifierValue);
+      if (value === undefined) return sendError(reply, 400, BAD_ID);
+      const view = await lookupCustomer(deps, request.caller!, identifierName, value);
+      return view ?? sendCodedError(reply, 404, notFound.code, notFound.message);
+    },
+  );
+
+  app.get<{ Params: Static<typeof CustomerIdParams> }>(
+    '/v2/customers/:id/partnerPrograms',
+    {
+      onRequest: requireAccess('DEFAULT'),
+      schema: {
+        ...viewSchema,
+        summary: 'A customer, by id, with every partner-program membership as it stands now',
+        description: 'Not found answers HTTP 404 with code 1011.',
+        params: CustomerIdParams,
+      },
+    },
+    async (request, reply) => {
+      const view = await lookupCustomer(deps, request.caller!, 'id', Number(request.params.id));
+      return view ?? sendCodedError(reply, 404, notFound.code, notFound.message);
     },
   );
 }
