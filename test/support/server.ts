@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { applyDeclarations } from '../../src/domain/configuration.js';
 import { checkDeclarations, type Declarations } from '../../src/domain/declarations.js';
 import { tillSecretOf } from '../../src/domain/credentials.js';
+import { SandboxClock } from '../../src/domain/sandbox-clock.js';
 import { runDueWork, type SweepReport } from '../../src/jobs/sweeps.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -51,6 +52,8 @@ export interface TestServerOptions {
   defaultAuth?: [string, string];
   /** A PKCS#8 PEM, as OAUTH_SIGNING_KEY; unset: the key generated and stored in the database. */
   oauthSigningKey?: string;
+  /** As ALLOW_CLOCK_OVERRIDE=true: the admin API's clock moves a SandboxClock over the test clock. */
+  sandbox?: boolean;
 }
 
 /** Starts the whole app on an ephemeral port over a fresh database of the backend under test. */
@@ -77,7 +80,10 @@ async function serveApp(
   options: TestServerOptions,
   release: () => Promise<void>,
 ): Promise<TestServer> {
+  const sandbox = options.sandbox ? new SandboxClock(database.db, clock) : undefined;
+  await sandbox?.load();
   const app = await buildApp({
+    sandbox,
     config: {
       bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
       adminToken: TEST_ADMIN_TOKEN,
@@ -86,7 +92,7 @@ async function serveApp(
       oauthSigningKey: options.oauthSigningKey,
     },
     db: database.db,
-    clock,
+    clock: sandbox ?? clock,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
