@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -13,7 +14,14 @@ import { loadSigningKey } from './domain/signing-key.js';
 import type { App } from './http/app-instance.js';
 import { registerAuthentication } from './http/auth.js';
 import { ErrorEnvelopeSchema, sendError, StatusSchema } from './http/envelope.js';
-import { registerErrorHandling } from './http/errors.js';
+import {
+  answerClientError,
+  answerFrameworkError,
+  MAX_PARAM_LENGTH,
+  refuseConnect,
+  registerErrorHandling,
+} from './http/errors.js';
+import { documentRoute, openapiOptions } from './http/schemas/openapi.js';
 import { adminRoutes } from './http/admin/index.js';
 import { healthRoutes } from './http/routes/health.js';
 import { batchEndpoints } from './http/routes/batch-endpoints.js';
@@ -31,6 +39,9 @@ export interface AppDependencies {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const { version: VERSION } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 /** Builds the HTTP application; never listens (server.ts owns the process). */
 export async function buildApp({ config, db, clock, logger, sandbox }: AppDependencies): Promise<App> {
@@ -45,8 +56,17 @@ export async function buildApp({ config, db, clock, logger, sandbox }: AppDepend
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // Every answer is the JSON envelope, also those of the router and of Node's HTTP parser.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError(logger),
+    // Node answers a missing Host with an empty 400 of its own; the onRequest hook below answers it.
+    http: { requireHostHeader: false },
   }).withTypeProvider<TypeBoxTypeProvider>() as App;
+  // Node answers an `Expect` other than 100-continue with an empty 417 unless told otherwise; the
+  // service ignores the expectation (RFC 9110 §10.1.1 allows it) and answers the request.
+  app.server.on('checkExpectation', app.routing);
+  app.server.on('connect', refuseConnect);
 
   // While draining, requests already in flight finish and close their connection (a keep-alive
   // socket would otherwise hold the shutdown open until the client's idle timeout); requests
@@ -58,6 +78,9 @@ export async function buildApp({ config, db, clock, logger, sandbox }: AppDepend
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
     if (draining) return sendError(reply, 503, 'The service is shutting down; retry');
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      return sendError(reply, 400, 'An HTTP/1.1 request needs a Host header');
+    }
   });
   app.addHook('onSend', async (_request, reply) => {
     if (draining) void reply.header('Connection', 'close');
@@ -65,45 +88,14 @@ export async function buildApp({ config, db, clock, logger, sandbox }: AppDepend
 
   app.addSchema(StatusSchema);
   app.addSchema(ErrorEnvelopeSchema);
+  // Before any route, so that their hooks see every route.
+  registerErrorHandling(app);
+  app.addHook('onRoute', documentRoute);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Partner program service',
-        version: '1.0.0',
-        description:
-          "Links loyalty customers to external (coalition) and supplementary (subscription) partner programs. Wire-compatible with Capillary's v2 Partner Program APIs.",
-      },
-      components: {
-        securitySchemes: {
-          basicAuth: {
-            type: 'http',
-            scheme: 'basic',
-            description: 'Till credentials: base64(username:md5hex(password))',
-          },
-          oauthToken: {
-            type: 'apiKey',
-            in: 'header',
-            name: 'X-CAP-API-OAUTH-TOKEN',
-            description: 'An access token from POST /v3/oauth/token/generate',
-          },
-          bearerToken: {
-            type: 'http',
-            scheme: 'bearer',
-            bearerFormat: 'JWT',
-            description: 'The same access token as Authorization: Bearer',
-          },
-          adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN setting' },
-        },
-      },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
+  await app.register(swagger, openapiOptions(VERSION));
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  registerErrorHandling(app);
   const signingKey = await loadSigningKey(db, config.oauthSigningKey, clock);
   const authenticator = new Authenticator({ db, clock, signingKey, throttle: new LoginThrottle(db, clock) });
   registerAuthentication(app, authenticator);

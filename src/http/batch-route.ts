@@ -22,6 +22,8 @@ export interface BatchRouteDependencies {
 
 export interface BatchRoute {
   path: string;
+  /** The OpenAPI operationId: Capillary's own name of the endpoint. */
+  operationId: string;
   /** The body's batch array: linkCustomers, customersPartnerUpdates, deLinkCustomers. */
   itemsField: string;
   /** Registered components: their `$id` names them in the OpenAPI document. */
@@ -64,6 +66,7 @@ export function batchRoute(app: App, deps: BatchRouteDependencies, route: BatchR
       onSend: idempotent.onSend,
       validatorCompiler: envelopeOnlyValidator,
       schema: {
+        operationId: route.operationId,
         tags: ['partner programs'],
         summary: route.summary,
         description: `${route.description} ${COMMON_DESCRIPTION}`,

@@ -21,10 +21,17 @@ export const ErrorEnvelopeSchema = Type.Object(
 );
 
 /**
- * Whole-request error codes of SPEC §3a. The first three answer HTTP 400; the others answer
- * their own code as the HTTP status.
+ * Whole-request error codes of SPEC §3a, plus those of HTTP itself (405 a method the path does
+ * not serve, 408 a request not received in time, 431 headers too large). The first three answer
+ * HTTP 400; the others answer their own code as the HTTP status.
  */
-export type RequestErrorCode = 400 | 2002 | 2008 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
+export type RequestErrorCode =
+  400 | 2002 | 2008 | 401 | 403 | 404 | 405 | 408 | 409 | 413 | 415 | 422 | 429 | 431 | 500 | 503;
+
+/** An error answer of an operation in the OpenAPI document: the envelope, and when it is given. */
+export function errorAnswer(when: string) {
+  return Type.Ref('ErrorEnvelope', { description: when });
+}
 
 export function httpStatusOf(code: RequestErrorCode): number {
   return code === 2002 || code === 2008 ? 400 : code;

@@ -277,7 +277,7 @@ describe('partner programs', () => {
       { type: 'EXTERNAL', loyaltyProgramId: 60 },
       'loyaltyProgramId: no loyalty program 60 in this org',
     ],
-    ['a wrong type', 'P1', { type: 'COALITION' }, 'type: must match a schema in anyOf'],
+    ['a wrong type', 'P1', { type: 'COALITION' }, 'type: must be one of EXTERNAL, SUPPLEMENTARY'],
   ])('rejects %s with 400 naming the field, creating nothing', async (_case, name, body, problem) => {
     const response = await put(name, { loyaltyProgramId: 50, ...body });
     expect(response.status).toBe(400);
@@ -494,7 +494,14 @@ describe('customers', () => {
   it('answers 400, never 500, to values the database cannot take', async () => {
     const nul = await upsert([{ mobile: '916600000009' }, { email: 'a\u0000b@example.com' }]);
     expect(nul.status).toBe(400);
-    expect(messages(nul)).toEqual(['customers[1].email: must not contain the NUL character (U+0000)']);
+    expect(messages(nul)).toEqual([
+      'customers[1].email: must not contain the NUL character (U+0000) or a lone UTF-16 surrogate',
+    ]);
+    const surrogate = await upsert([{ mobile: '916600000009', externalId: 'X\ud800' }]);
+    expect(surrogate.status).toBe(400);
+    expect(messages(surrogate)).toEqual([
+      'customers[0].externalId: must not contain the NUL character (U+0000) or a lone UTF-16 surrogate',
+    ]);
     const huge = await upsert([
       { id: 2 ** 63, mobile: '916600000010' },
       { mobile: '916600000011', loyaltyPrograms: [2 ** 64] },

@@ -3,7 +3,7 @@ import type { Clock } from '../../domain/clock.js';
 import { formatUtc, parseApiDate } from '../../domain/dates.js';
 import type { SandboxClock } from '../../domain/sandbox-clock.js';
 import { sendProblems, type AdminApp } from './common.js';
-import { adminDocs, errorResponses } from './schemas.js';
+import { adminDocs, adminErrors } from './schemas.js';
 
 const ClockView = Type.Object(
   {
@@ -20,10 +20,18 @@ const ClockView = Type.Object(
 export function clockRoutes(app: AdminApp, deps: { clock: Clock; sandbox: SandboxClock | undefined }): void {
   const view = () => ({ now: formatUtc(deps.clock.now()), overridden: deps.sandbox?.overridden ?? false });
   const disabled = 'Clock override is disabled: start the service with ALLOW_CLOCK_OVERRIDE=true';
+  const notAllowed = 'The clock cannot move: ALLOW_CLOCK_OVERRIDE is not true';
 
   app.get(
     '/clock',
-    { schema: { ...adminDocs, summary: "The service's time", response: { 200: ClockView } } },
+    {
+      schema: {
+        ...adminDocs,
+        operationId: 'getClock',
+        summary: "The service's time",
+        response: { 200: ClockView, ...adminErrors() },
+      },
+    },
     async () => view(),
   );
 
@@ -32,6 +40,7 @@ export function clockRoutes(app: AdminApp, deps: { clock: Clock; sandbox: Sandbo
     {
       schema: {
         ...adminDocs,
+        operationId: 'setClock',
         summary: "Move the service's time (forward or back); it runs on from there",
         body: Type.Object({
           now: Type.String({
@@ -41,7 +50,10 @@ export function clockRoutes(app: AdminApp, deps: { clock: Clock; sandbox: Sandbo
               "ISO-8601. The clock is the whole service's, not one org's: a date-time without an offset, or a date alone, is read in UTC.",
           }),
         }),
-        response: { 200: ClockView, ...errorResponses },
+        response: {
+          200: ClockView,
+          ...adminErrors({ 400: 'now is missing or not an ISO-8601 date-time', 403: notAllowed }),
+        },
       },
     },
     async (request, reply) => {
@@ -56,7 +68,14 @@ export function clockRoutes(app: AdminApp, deps: { clock: Clock; sandbox: Sandbo
 
   app.delete(
     '/clock',
-    { schema: { ...adminDocs, summary: 'Return to real time', response: { 200: ClockView, ...errorResponses } } },
+    {
+      schema: {
+        ...adminDocs,
+        operationId: 'resetClock',
+        summary: 'Return to real time',
+        response: { 200: ClockView, ...adminErrors({ 403: notAllowed }) },
+      },
+    },
     async (_request, reply) => {
       if (!deps.sandbox) return sendProblems(reply, 403, [disabled]);
       await deps.sandbox.set(null);

@@ -12,7 +12,8 @@ import type { TSchema } from 'typebox';
 import type { DB } from '../../db/database.js';
 import type { AdminFailure, AdminResult } from '../../domain/admin/outcome.js';
 import type { Clock } from '../../domain/clock.js';
-import { checkShape } from '../../domain/declarations.js';
+import { problemsOf } from './problems.js';
+import { isStorableText } from '../../domain/text.js';
 
 export type AdminApp = FastifyInstance<
   RawServerDefault,
@@ -55,7 +56,8 @@ export function notFound(reply: FastifyReply, what: string): FastifyReply {
 /**
  * Routes attach Ajv's verdict instead of failing on it (see index.ts), and this preHandler
  * re-checks the part with TypeBox to name every problem by its path (`customers[2].email: …`),
- * in the same words the config file's errors use.
+ * in the same words the config file's errors use; a key that an object's patterns do not admit
+ * is named with its rule (KEY_RULES).
  */
 export async function rejectInvalidRequest(
   request: FastifyRequest,
@@ -63,33 +65,32 @@ export async function rejectInvalidRequest(
 ): Promise<FastifyReply | undefined> {
   const error = request.validationError as (Error & { validationContext?: string }) | undefined;
   if (!error) {
-    const nul = [...nulPaths(request.params, '', []), ...nulPaths(request.body, '', [])];
-    if (nul.length === 0) return undefined;
+    const unstorable = [...unstorablePaths(request.params, '', []), ...unstorablePaths(request.body, '', [])];
+    if (unstorable.length === 0) return undefined;
     return sendProblems(
       reply,
       400,
-      nul.map((path) => `${path}: must not contain the NUL character (U+0000)`),
+      unstorable.map((path) => `${path}: must not contain the NUL character (U+0000) or a lone UTF-16 surrogate`),
     );
   }
   const context = error.validationContext ?? 'body';
   const parts: Record<string, unknown> = { body: request.body, params: request.params, querystring: request.query };
   const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[context] as TSchema | undefined;
-  const problems = schema ? checkShape(schema, parts[context]) : [];
-  const named = problems.map((problem) => problem.replace(/^\(root\)/, context));
-  return sendProblems(reply, 400, named.length > 0 ? named : [`${context}: ${error.message}`]);
+  const problems = schema ? problemsOf(schema, parts[context], context) : [];
+  return sendProblems(reply, 400, problems.length > 0 ? problems : [`${context}: ${error.message}`]);
 }
 
-/** PostgreSQL text and jsonb cannot hold U+0000: such a value is the client's mistake, not a 500. */
-function nulPaths(value: unknown, path: string, found: string[]): string[] {
+/** Text PostgreSQL (text, jsonb) cannot hold is the client's mistake, not a 500. */
+function unstorablePaths(value: unknown, path: string, found: string[]): string[] {
   if (typeof value === 'string') {
-    if (value.includes('\u0000')) found.push(path || '(root)');
+    if (!isStorableText(value)) found.push(path || '(root)');
   } else if (Array.isArray(value)) {
-    value.forEach((item, i) => nulPaths(item, `${path}[${i}]`, found));
+    value.forEach((item, i) => unstorablePaths(item, `${path}[${i}]`, found));
   } else if (typeof value === 'object' && value !== null) {
     for (const [key, item] of Object.entries(value)) {
       const at = path ? `${path}.${key}` : key;
-      if (key.includes('\u0000')) found.push(at);
-      else nulPaths(item, at, found);
+      if (!isStorableText(key)) found.push(at);
+      else unstorablePaths(item, at, found);
     }
   }
   return found;

@@ -8,7 +8,10 @@ import {
   CustomerParams,
   CustomersBody,
   CustomerView,
-  errorResponses,
+  adminErrors,
+  INVALID,
+  INVALID_PATH,
+  NO_ORG,
   OrgParams,
 } from './schemas.js';
 
@@ -18,6 +21,7 @@ export function customerRoutes(app: AdminApp, { db, clock }: AdminDependencies):
     {
       schema: {
         ...adminDocs,
+        operationId: 'upsertCustomers',
         summary: 'Bulk upsert of 1 to 1000 customers by any of their identifiers',
         description:
           'Each entry is matched by the identifiers it gives (id, mobile, email, externalId): no match creates a ' +
@@ -25,7 +29,14 @@ export function customerRoutes(app: AdminApp, { db, clock }: AdminDependencies):
           'seeing the ones before it. All or nothing: any problem answers 400 naming every entry at fault.',
         params: OrgParams,
         body: CustomersBody,
-        response: { 200: Type.Object({ customers: Type.Array(CustomerIdentifiers) }), ...errorResponses },
+        response: {
+          200: Type.Object({ customers: Type.Array(CustomerIdentifiers) }),
+          ...adminErrors({
+            400: INVALID,
+            404: NO_ORG,
+            409: 'An identifier was taken by a concurrent request meanwhile; retry',
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -39,9 +50,13 @@ export function customerRoutes(app: AdminApp, { db, clock }: AdminDependencies):
     {
       schema: {
         ...adminDocs,
+        operationId: 'getCustomer',
         summary: 'A customer with its loyalty program enrolments',
         params: CustomerParams,
-        response: { 200: CustomerView, ...errorResponses },
+        response: {
+          200: CustomerView,
+          ...adminErrors({ 400: INVALID_PATH, 404: 'No such org, or no such customer in it' }),
+        },
       },
     },
     async (request, reply) => {

@@ -3,12 +3,17 @@ import { describeOAuthClients, putOAuthClient, removeOAuthClient } from '../../d
 import { answer, notFound, sendFailure, type AdminApp, type AdminDependencies } from './common.js';
 import {
   adminDocs,
-  errorResponses,
+  adminErrors,
+  INVALID,
+  INVALID_PATH,
+  NO_ORG,
   OAuthClientBody,
   OAuthClientParams,
   OAuthClientView,
   OrgParams,
 } from './schemas.js';
+
+const NO_CLIENT = 'No such org, or no such OAuth client in it';
 
 export function oauthClientRoutes(app: AdminApp, { db, clock }: AdminDependencies): void {
   app.get(
@@ -16,9 +21,13 @@ export function oauthClientRoutes(app: AdminApp, { db, clock }: AdminDependencie
     {
       schema: {
         ...adminDocs,
+        operationId: 'listOAuthClients',
         summary: "List the org's OAuth clients (never their secrets)",
         params: OrgParams,
-        response: { 200: Type.Object({ oauthClients: Type.Array(OAuthClientView) }), ...errorResponses },
+        response: {
+          200: Type.Object({ oauthClients: Type.Array(OAuthClientView) }),
+          ...adminErrors({ 400: INVALID_PATH, 404: NO_ORG }),
+        },
       },
     },
     async (request, reply) => {
@@ -32,9 +41,10 @@ export function oauthClientRoutes(app: AdminApp, { db, clock }: AdminDependencie
     {
       schema: {
         ...adminDocs,
+        operationId: 'getOAuthClient',
         summary: 'An OAuth client of the org (never its secret)',
         params: OAuthClientParams,
-        response: { 200: OAuthClientView, ...errorResponses },
+        response: { 200: OAuthClientView, ...adminErrors({ 400: INVALID_PATH, 404: NO_CLIENT }) },
       },
     },
     async (request, reply) => {
@@ -49,12 +59,16 @@ export function oauthClientRoutes(app: AdminApp, { db, clock }: AdminDependencie
     {
       schema: {
         ...adminDocs,
+        operationId: 'putOAuthClient',
         summary: 'Create or update an OAuth client (key and secret for POST /v3/oauth/token/generate)',
         description:
           'Keys are unique across the service: one that belongs to another org answers 409. A left-out tokenTtlSeconds keeps the stored one (3600 on create; at most 3600). A new secret revokes every token issued before it.',
         params: OAuthClientParams,
         body: OAuthClientBody,
-        response: { 200: OAuthClientView, ...errorResponses },
+        response: {
+          200: OAuthClientView,
+          ...adminErrors({ 400: INVALID, 404: NO_ORG, 409: 'The key is an OAuth client of another org' }),
+        },
       },
     },
     async (request, reply) => {
@@ -68,9 +82,13 @@ export function oauthClientRoutes(app: AdminApp, { db, clock }: AdminDependencie
     {
       schema: {
         ...adminDocs,
+        operationId: 'deleteOAuthClient',
         summary: 'Delete an OAuth client; its tokens stop working at once',
         params: OAuthClientParams,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: {
+          204: Type.Null({ description: 'Deleted' }),
+          ...adminErrors({ 400: INVALID_PATH, 404: NO_CLIENT }),
+        },
       },
     },
     async (request, reply) => {

@@ -5,10 +5,13 @@ import { answer, notFound, type AdminApp, type AdminDependencies } from './commo
 import {
   adminDocs,
   ConfigsPatchBody,
-  errorResponses,
+  adminErrors,
+  INVALID,
+  INVALID_PATH,
   LoyaltyProgramBody,
   LoyaltyProgramParams,
   LoyaltyProgramView,
+  NO_ORG,
   OrgBody,
   OrgParams,
   OrgSummary,
@@ -19,7 +22,12 @@ export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependenc
   app.get(
     '/orgs',
     {
-      schema: { ...adminDocs, summary: 'List orgs', response: { 200: Type.Object({ orgs: Type.Array(OrgSummary) }) } },
+      schema: {
+        ...adminDocs,
+        operationId: 'listOrgs',
+        summary: 'List orgs',
+        response: { 200: Type.Object({ orgs: Type.Array(OrgSummary) }), ...adminErrors() },
+      },
     },
     async () => ({ orgs: await listOrgSummaries(db) }),
   );
@@ -29,9 +37,10 @@ export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependenc
     {
       schema: {
         ...adminDocs,
+        operationId: 'getOrg',
         summary: 'An org with its programs, tills (without passwords) and customer count',
         params: OrgParams,
-        response: { 200: OrgView, ...errorResponses },
+        response: { 200: OrgView, ...adminErrors({ 400: INVALID_PATH, 404: NO_ORG }) },
       },
     },
     async (request, reply) => {
@@ -45,11 +54,12 @@ export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependenc
     {
       schema: {
         ...adminDocs,
+        operationId: 'putOrg',
         summary: 'Create or update an org',
         description: 'A left-out timezone keeps the stored one (the server TZ on create); configs are merged.',
         params: OrgParams,
         body: OrgBody,
-        response: { 200: OrgSummary, ...errorResponses },
+        response: { 200: OrgSummary, ...adminErrors({ 400: INVALID }) },
       },
     },
     async (request, reply) =>
@@ -61,10 +71,14 @@ export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependenc
     {
       schema: {
         ...adminDocs,
+        operationId: 'patchOrgConfigs',
         summary: 'Merge org configs (a null removes a key)',
         params: OrgParams,
         body: ConfigsPatchBody,
-        response: { 200: Type.Object({ configs: OrgSummary.properties.configs }), ...errorResponses },
+        response: {
+          200: Type.Object({ configs: OrgSummary.properties.configs }),
+          ...adminErrors({ 400: INVALID, 404: NO_ORG }),
+        },
       },
     },
     async (request, reply) => {
@@ -78,10 +92,14 @@ export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependenc
     {
       schema: {
         ...adminDocs,
+        operationId: 'putLoyaltyProgram',
         summary: 'Create or update a loyalty program (its id is unique across the service)',
         params: LoyaltyProgramParams,
         body: LoyaltyProgramBody,
-        response: { 200: LoyaltyProgramView, ...errorResponses },
+        response: {
+          200: LoyaltyProgramView,
+          ...adminErrors({ 400: INVALID, 404: NO_ORG, 409: 'The loyalty program id belongs to another org' }),
+        },
       },
     },
     async (request, reply) => {

@@ -4,7 +4,10 @@ import { putPartnerProgram } from '../../domain/configuration.js';
 import { answer, notFound, type AdminApp, type AdminDependencies } from './common.js';
 import {
   adminDocs,
-  errorResponses,
+  adminErrors,
+  INVALID,
+  INVALID_PATH,
+  NO_ORG,
   OrgParams,
   PartnerProgramBody,
   PartnerProgramParams,
@@ -17,9 +20,13 @@ export function partnerProgramRoutes(app: AdminApp, { db }: AdminDependencies): 
     {
       schema: {
         ...adminDocs,
+        operationId: 'listPartnerPrograms',
         summary: "List the org's partner programs",
         params: OrgParams,
-        response: { 200: Type.Object({ partnerPrograms: Type.Array(PartnerProgramView) }), ...errorResponses },
+        response: {
+          200: Type.Object({ partnerPrograms: Type.Array(PartnerProgramView) }),
+          ...adminErrors({ 400: INVALID_PATH, 404: NO_ORG }),
+        },
       },
     },
     async (request, reply) => {
@@ -33,6 +40,7 @@ export function partnerProgramRoutes(app: AdminApp, { db }: AdminDependencies): 
     {
       schema: {
         ...adminDocs,
+        operationId: 'putPartnerProgram',
         summary: 'Create or update a partner program, found by name case-insensitively',
         description:
           'Fields left out keep their stored value (defaults on create: active true, no expiry, no backup); ' +
@@ -40,7 +48,14 @@ export function partnerProgramRoutes(app: AdminApp, { db }: AdminDependencies): 
           'The type of an existing program cannot change (409), nor can a tier that memberships hold be removed or renamed (409).',
         params: PartnerProgramParams,
         body: PartnerProgramBody,
-        response: { 200: PartnerProgramView, ...errorResponses },
+        response: {
+          200: PartnerProgramView,
+          ...adminErrors({
+            400: INVALID,
+            404: NO_ORG,
+            409: 'The type would change, or a tier that memberships hold would be removed or renamed',
+          }),
+        },
       },
     },
     async (request, reply) => {

@@ -1,4 +1,5 @@
 import { Type, type TSchema } from 'typebox';
+import { errorAnswer } from '../envelope.js';
 import {
   CustomerDeclarationSchema,
   CycleSchema,
@@ -15,8 +16,24 @@ import {
 export const adminDocs = { tags: ['admin'], security: [{ adminToken: [] }] };
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const Envelope = { $ref: 'ErrorEnvelope#' } as const;
-export const errorResponses = { 400: Envelope, 401: Envelope, 403: Envelope, 404: Envelope, 409: Envelope };
+
+/**
+ * The error answers of an admin route, each with when it is given: 401 on every route (the admin
+ * token), and those the route names. The framework's own (400 malformed, 413, 415, 500, 503)
+ * are added to every route by src/http/schemas/openapi.ts.
+ */
+export function adminErrors(answers: Partial<Record<400 | 403 | 404 | 409, string>> = {}) {
+  const documented: Record<number, ReturnType<typeof errorAnswer>> = {
+    401: errorAnswer('No admin token, or a wrong one'),
+  };
+  for (const [status, when] of Object.entries(answers)) documented[Number(status)] = errorAnswer(when);
+  return documented;
+}
+
+/** The usual reasons, in the words of the answers. */
+export const INVALID = 'Invalid: one error per problem, each message naming its field path';
+export const INVALID_PATH = 'A path parameter is invalid (named in the message)';
+export const NO_ORG = 'No such org';
 
 // Path ids stay strings (Ajv does not coerce): at most 15 digits, so every one is a safe JS integer.
 const PathId = Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'A positive integer' });
@@ -30,7 +47,23 @@ export const TillParams = Type.Object({ orgId: PathId, username: TillDeclaration
 export const CustomerParams = Type.Object({ orgId: PathId, customerId: PathId });
 export const OAuthClientParams = Type.Object({ orgId: PathId, key: OAuthClientDeclarationSchema.properties.key });
 
-const ConfigKey = Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' });
+const CONFIG_KEY = '^[A-Z][A-Z0-9_]*$';
+
+/**
+ * What a key of an object with `patternProperties` (and no other keys) must look like, by
+ * pattern: the message of a key that matches none (see rejectInvalidRequest).
+ */
+export const KEY_RULES: Readonly<Record<string, string>> = {
+  [CONFIG_KEY]: 'config keys are upper-case letters, digits and _',
+};
+
+/** Org configs: any JSON value under a key that KEY_RULES names. */
+const ConfigsBody = (description: string, options: { minProperties?: number } = {}) =>
+  Type.Record(Type.String({ pattern: CONFIG_KEY }), Type.Unknown(), {
+    additionalProperties: false,
+    description: `${description}; ${KEY_RULES[CONFIG_KEY]}`,
+    ...options,
+  });
 
 export const OrgBody = Type.Object(
   {
@@ -38,20 +71,13 @@ export const OrgBody = Type.Object(
     timezone: Type.Optional(
       Type.String({ minLength: 1, description: 'IANA name; left out: unchanged (the server TZ on create)' }),
     ),
-    configs: Type.Optional(
-      Type.Record(ConfigKey, Type.Unknown(), {
-        additionalProperties: false,
-        description: 'Merged into the stored configs',
-      }),
-    ),
+    configs: Type.Optional(ConfigsBody('Merged into the stored configs')),
   },
   { additionalProperties: false },
 );
 
-export const ConfigsPatchBody = Type.Record(ConfigKey, Type.Unknown(), {
-  additionalProperties: false,
+export const ConfigsPatchBody = ConfigsBody('JSON merge patch: each key is set, a null removes it', {
   minProperties: 1,
-  description: 'JSON merge patch: each key is set, a null removes it',
 });
 
 export const LoyaltyProgramBody = Type.Object(

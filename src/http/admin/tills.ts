@@ -2,7 +2,17 @@ import { Type } from 'typebox';
 import { describeTills } from '../../domain/admin/views.js';
 import { putTill } from '../../domain/admin/tills.js';
 import { answer, notFound, type AdminApp, type AdminDependencies } from './common.js';
-import { adminDocs, errorResponses, OrgParams, TillBody, TillParams, TillView } from './schemas.js';
+import {
+  adminDocs,
+  adminErrors,
+  INVALID,
+  INVALID_PATH,
+  NO_ORG,
+  OrgParams,
+  TillBody,
+  TillParams,
+  TillView,
+} from './schemas.js';
 
 export function tillRoutes(app: AdminApp, { db }: AdminDependencies): void {
   app.get(
@@ -10,9 +20,13 @@ export function tillRoutes(app: AdminApp, { db }: AdminDependencies): void {
     {
       schema: {
         ...adminDocs,
+        operationId: 'listTills',
         summary: "List the org's tills (never their passwords)",
         params: OrgParams,
-        response: { 200: Type.Object({ tills: Type.Array(TillView) }), ...errorResponses },
+        response: {
+          200: Type.Object({ tills: Type.Array(TillView) }),
+          ...adminErrors({ 400: INVALID_PATH, 404: NO_ORG }),
+        },
       },
     },
     async (request, reply) => {
@@ -26,11 +40,15 @@ export function tillRoutes(app: AdminApp, { db }: AdminDependencies): void {
     {
       schema: {
         ...adminDocs,
+        operationId: 'putTill',
         summary: 'Create or update a till (Basic credentials)',
         description: 'Usernames are unique across the service: one that belongs to another org answers 409.',
         params: TillParams,
         body: TillBody,
-        response: { 200: TillView, ...errorResponses },
+        response: {
+          200: TillView,
+          ...adminErrors({ 400: INVALID, 404: NO_ORG, 409: 'The username is a till of another org' }),
+        },
       },
     },
     async (request, reply) => {

@@ -11,6 +11,7 @@ import { UpdateRequestSchema, UpdateResponseSchema } from '../schemas/update.sch
 export function batchEndpoints(app: App, deps: BatchRouteDependencies): void {
   batchRoute(app, deps, {
     path: '/v2/partnerProgram/linkCustomer',
+    operationId: 'linkCustomer',
     itemsField: 'linkCustomers',
     request: LinkRequestSchema,
     response: LinkResponseSchema,
@@ -20,6 +21,7 @@ export function batchEndpoints(app: App, deps: BatchRouteDependencies): void {
   });
   batchRoute(app, deps, {
     path: '/v2/partnerProgram/customerPartnerProgramUpdate',
+    operationId: 'customerPartnerProgramUpdate',
     itemsField: 'customersPartnerUpdates',
     request: UpdateRequestSchema,
     response: UpdateResponseSchema,
@@ -30,6 +32,7 @@ export function batchEndpoints(app: App, deps: BatchRouteDependencies): void {
   });
   batchRoute(app, deps, {
     path: '/v2/partnerProgram/deLinkCustomer',
+    operationId: 'deLinkCustomer',
     itemsField: 'deLinkCustomers',
     request: DelinkRequestSchema,
     response: DelinkResponseSchema,

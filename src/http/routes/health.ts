@@ -1,22 +1,33 @@
 import type { App } from '../app-instance.js';
 import { Type } from 'typebox';
 import { ping, type DB } from '../../db/database.js';
-import { sendError } from '../envelope.js';
+import { errorAnswer, sendError } from '../envelope.js';
 
+/** Probes for orchestrators and load balancers: no authentication. */
 export function healthRoutes(app: App, db: DB): void {
   const Health = Type.Object({ status: Type.Literal('ok') });
   app.get(
     '/health',
-    { schema: { tags: ['ops'], summary: 'The process is up', response: { 200: Health } } },
+    {
+      schema: {
+        operationId: 'getHealth',
+        tags: ['ops'],
+        summary: 'The process is up',
+        security: [],
+        response: { 200: Health },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
   app.get(
     '/ready',
     {
       schema: {
+        operationId: 'getReadiness',
         tags: ['ops'],
         summary: 'The service can reach its database',
-        response: { 200: Health, 503: { $ref: 'ErrorEnvelope#' } },
+        security: [],
+        response: { 200: Health, 503: errorAnswer('The database is not reachable, or the service is shutting down') },
       },
     },
     async (request, reply) => {

@@ -8,33 +8,44 @@ import { historyOutcomes } from '../../domain/outcomes.js';
 import { customerOutcomes } from '../../domain/outcomes.js';
 import { requireAccess } from '../auth.js';
 import { V2_SECURITY } from '../schemas/common.js';
-import { sendCodedError } from '../envelope.js';
+import { errorAnswer, sendCodedError } from '../envelope.js';
 import { HistoryQuerySchema, HistoryResponseSchema, type HistoryQueryText } from '../schemas/history.schema.js';
 
 /** Capillary documents the plural path; its sample URL uses the singular. Both answer. */
-const PATHS = ['/v2/partnerProgram/customerActivityHistories', '/v2/partnerProgram/customerActivityHistory'];
+const PATHS = {
+  '/v2/partnerProgram/customerActivityHistories': 'customerActivityHistories',
+  '/v2/partnerProgram/customerActivityHistory': 'customerActivityHistory',
+};
+const [MAIN_PATH] = Object.keys(PATHS);
+
+/** The query schema documents the parameters; readHistoryQuery checks them, in its own order and codes. */
+const readByHandler = () => () => true;
 
 export function historyRoutes(app: App, deps: { db: DB; clock: Clock }): void {
   app.addSchema(HistoryResponseSchema);
-  for (const url of PATHS) {
+  for (const [url, operationId] of Object.entries(PATHS)) {
     app.get<{ Querystring: HistoryQueryText }>(
       url,
       {
         onRequest: requireAccess('PARTNER_PROGRAM'),
+        validatorCompiler: readByHandler,
         schema: {
+          operationId,
           tags: ['partner programs'],
-          summary: url === PATHS[0] ? "A customer's partner-program activity, by program" : `Alias of ${PATHS[0]}`,
+          summary: url === MAIN_PATH ? "A customer's partner-program activity, by program" : `Alias of ${MAIN_PATH}`,
           description:
             'One entry per program the customer has a membership in, most recently changed first; limit, offset and total count programs. Each entry shows the membership as it stands now and its activities, newest first. 2011 (HTTP 200) when there is no activity, 1011 (HTTP 404) for an unknown customer.',
           security: V2_SECURITY,
           querystring: HistoryQuerySchema,
           response: {
             200: Type.Ref('CustomerActivityHistory'),
-            400: Type.Ref('ErrorEnvelope'),
-            401: Type.Ref('ErrorEnvelope'),
-            403: Type.Ref('ErrorEnvelope'),
-            404: Type.Ref('ErrorEnvelope'),
-            429: Type.Ref('ErrorEnvelope'),
+            400: errorAnswer(
+              'A bad parameter (code 400, naming it), a bad or missing activityType (2014), startDate or endDate with LINKINGUPDATES (2015)',
+            ),
+            401: errorAnswer('No credentials, or wrong ones'),
+            403: errorAnswer('The credentials lack the PARTNER_PROGRAM access group'),
+            404: errorAnswer('No such customer (code 1011)'),
+            429: errorAnswer('Too many failed logins with these credentials; see Retry-After'),
           },
         },
       },
@@ -55,12 +66,16 @@ export function historyRoutes(app: App, deps: { db: DB; clock: Clock }): void {
 const IDENTIFIER_NAMES: readonly string[] = ['mobile', 'email', 'externalId', 'id'] satisfies IdentifierName[];
 
 type QueryError = { code: 400 | 2014 | 2015; message: string };
+type Parameter = keyof HistoryQueryText;
 
 /** Reads the query parameters in a fixed order; the first bad one answers. */
-export function readHistoryQuery(raw: HistoryQueryText): HistoryQuery | QueryError {
+export function readHistoryQuery(query: HistoryQueryText): HistoryQuery | QueryError {
+  const bad = (message: string): QueryError => ({ code: 400, message });
+  const repeated = Object.keys(HistoryQuerySchema.properties).find((name) => Array.isArray(query[name as Parameter]));
+  if (repeated) return bad(`${repeated} must be given once`);
+  const raw = query as { [K in Parameter]?: string };
   // SPEC §3a: an empty string counts as absent.
   const given = (value: string | undefined) => (value === '' ? undefined : value);
-  const bad = (message: string): QueryError => ({ code: 400, message });
 
   const identifierName = given(raw.identifierName);
   if (!identifierName || !IDENTIFIER_NAMES.includes(identifierName)) {

@@ -100,6 +100,7 @@ export function lookupRoutes(app: App, deps: { db: DB; clock: Clock }): void {
       onRequest: requireAccess('DEFAULT'),
       schema: {
         tags: ['customers'],
+        operationId: 'fetchCustomerId',
         summary: "A customer's id, from one of its identifiers (Capillary's fetch customer id)",
         description: 'Not found answers HTTP 404 with code 8015.',
         security: V2_SECURITY,
@@ -130,6 +131,7 @@ export function lookupRoutes(app: App, deps: { db: DB; clock: Clock }): void {
       onRequest: requireAccess('DEFAULT'),
       schema: {
         ...viewSchema,
+        operationId: 'lookupCustomerPartnerPrograms',
         summary: 'A customer, found by an identifier, with every partner-program membership as it stands now',
         description: 'Not found answers HTTP 404 with code 1011.',
         querystring: PartnerProgramsQuery,
@@ -150,6 +152,7 @@ export function lookupRoutes(app: App, deps: { db: DB; clock: Clock }): void {
       onRequest: requireAccess('DEFAULT'),
       schema: {
         ...viewSchema,
+        operationId: 'getCustomerPartnerPrograms',
         summary: 'A customer, by id, with every partner-program membership as it stands now',
         description: 'Not found answers HTTP 404 with code 1011.',
         params: CustomerIdParams,

@@ -3,7 +3,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Authenticator } from '../../domain/authentication.js';
 import { hasJsonContentType, envelopeOnlyValidator } from '../batch.js';
-import { httpStatusOf, type RequestErrorCode } from '../envelope.js';
+import { errorAnswer, httpStatusOf, type RequestErrorCode } from '../envelope.js';
 import { classify } from '../errors.js';
 import { throttledMessage } from '../auth.js';
 
@@ -58,14 +58,18 @@ export const oauthTokenRoutes: FastifyPluginAsync<{ authenticator: Authenticator
     {
       validatorCompiler: envelopeOnlyValidator,
       schema: {
+        operationId: 'generateOAuthToken',
         tags: ['authentication'],
         summary: "Exchange an OAuth client's key and secret for an access token",
         description:
           'No authentication. 401 for an unknown key or a wrong secret (the answer never says which); after 10 failures for one key within 5 minutes, 429 with Retry-After for every attempt with it until the oldest failure is 5 minutes old.',
+        security: [],
         body: Type.Ref('OAuthTokenRequest'),
         response: {
           200: Type.Ref('OAuthTokenResponse'),
-          ...Object.fromEntries([400, 401, 413, 415, 429].map((status) => [status, Type.Ref('OAuthTokenError')])),
+          ...Object.fromEntries([400, 401, 413, 415, 429, 500].map((status) => [status, Type.Ref('OAuthTokenError')])),
+          // Answered before the route runs, by the app, in the envelope of every other path.
+          503: errorAnswer('The service is shutting down; retry'),
         },
       },
     },

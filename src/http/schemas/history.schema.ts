@@ -1,30 +1,40 @@
 import { Type, type Static } from 'typebox';
 
 /**
- * Every parameter is an optional string here: Ajv does not coerce types in this app, and the
- * handler reads each value itself so that an empty one counts as absent (SPEC §3a) and a bad
- * one is answered with a message that names it (400, or 2014/2015 for the activity type).
+ * The query parameters as the OpenAPI document publishes them. The route does not validate with
+ * this schema: the handler reads each value itself (src/http/routes/history.ts), so that an empty
+ * one counts as absent (SPEC §3a), `activityType` and `partnerProgramType` are accepted in any
+ * spelling, and a bad value answers with the code of Capillary's API (400, 2014, 2015) and a
+ * message that names it.
  */
 export const HistoryQuerySchema = Type.Object({
-  identifierName: Type.Optional(Type.String({ description: 'mobile | email | externalId | id (required)' })),
-  identifierValue: Type.Optional(Type.String({ description: 'Required' })),
+  identifierName: Type.Enum(['mobile', 'email', 'externalId', 'id'], {
+    description: 'Which identifier identifierValue is',
+  }),
+  identifierValue: Type.String({
+    minLength: 1,
+    maxLength: 255,
+    description: 'The identifier; a positive integer when identifierName is id',
+  }),
   source: Type.Optional(Type.String({ description: 'Accepted for compatibility (e.g. instore); no effect' })),
-  activityType: Type.Optional(
-    Type.String({
-      description:
-        'Required. LINKINGUPDATES or BENEFITSAVAILED, in any case, with or without underscores (linkingUpdates, LINKING_UPDATES). BENEFITSAVAILED answers 2011: benefits are not supported yet.',
-    }),
-  ),
+  activityType: Type.Enum(['LINKINGUPDATES', 'BENEFITSAVAILED'], {
+    description:
+      'In any case, with or without underscores (linkingUpdates, LINKING_UPDATES); anything else answers 2014. BENEFITSAVAILED answers 2011: benefits are not supported yet.',
+  }),
   startDate: Type.Optional(
     Type.String({ description: 'Only with BENEFITSAVAILED (2015 with LINKINGUPDATES); ignored' }),
   ),
   endDate: Type.Optional(Type.String({ description: 'Only with BENEFITSAVAILED (2015 with LINKINGUPDATES); ignored' })),
-  partnerProgramId: Type.Optional(Type.String({ description: 'A positive integer: only this program' })),
-  partnerProgramType: Type.Optional(Type.String({ description: 'EXTERNAL | SUPPLEMENTARY, in any case' })),
-  limit: Type.Optional(Type.String({ description: 'Programs per page, 0 to 10 (default 10)' })),
-  offset: Type.Optional(Type.String({ description: 'Programs to skip, 0 or more (default 0)' })),
+  partnerProgramId: Type.Optional(Type.Integer({ minimum: 1, description: 'Only this program' })),
+  partnerProgramType: Type.Optional(
+    Type.Enum(['EXTERNAL', 'SUPPLEMENTARY'], { description: 'Only programs of this type; in any case' }),
+  ),
+  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, default: 10, description: 'Programs per page' })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Programs to skip' })),
 });
-export type HistoryQueryText = Static<typeof HistoryQuerySchema>;
+
+/** The query as it arrives: each parameter a string, or several when it is repeated. */
+export type HistoryQueryText = { [K in keyof Static<typeof HistoryQuerySchema>]?: string | string[] };
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const UtcDate = (description: string) => Type.String({ description: `${description} UTC ISO-8601 with Z.` });
