@@ -1,67 +1,133 @@
 #!/usr/bin/env node
+import { inspect } from 'node:util';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Role } from './config.js';
-import { Scheduler } from './jobs/scheduler.js';
+import { DataDirLockError } from './db/data-dir-lock.js';
+import { DatabaseUnavailableError } from './db/database.js';
+import { MigrationError } from './db/migrate.js';
 import { systemClock } from './domain/clock.js';
+import { DeclarationError } from './domain/declarations.js';
 import { SandboxClock } from './domain/sandbox-clock.js';
-import { createLogger, openConfiguredDatabase, serve } from './server.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { createLogger, openConfiguredDatabase, serve, StartupError } from './server.js';
 
+// Every command must be named: `partner-programs` alone prints the help, and an unknown word is
+// an unknown command (with a default command, commander would pass it to that command instead).
 const program = new Command()
   .name('partner-programs')
-  .description('Partner program service: links loyalty customers to partner programs.');
+  .description('Partner program service: links loyalty customers to partner programs.')
+  .showHelpAfterError('(add --help for usage)')
+  .addHelpText('after', '\nStart the service with `partner-programs serve`.');
+
+const settingsHelp =
+  '\nSettings come from the environment (PORT, HOST, DATABASE_URL, DATA_DIR, CONFIG_FILE, LOG_LEVEL, …):' +
+  "\nsee the README's Configuration section.";
 
 const roleOption = new Option('--role <role>', 'what this process runs: api (HTTP), worker (scheduler) or all').choices(
   ['api', 'worker', 'all'],
 );
 
 program
-  .command('serve', { isDefault: true })
-  .description('start the service (migrates the database and applies CONFIG_FILE first)')
+  .command('serve')
+  .description('start the service (migrates the database and applies CONFIG_FILE first); stops on SIGTERM or SIGINT')
   .addOption(roleOption)
-  .action(async (options: { role?: Role }) => {
-    await serve(loadConfig(options.role ? { ...process.env, ROLE: options.role } : process.env));
-  });
+  .addHelpText('after', settingsHelp)
+  .action((options: { role?: Role }) =>
+    reporting('Cannot start', () =>
+      serve(loadConfig(options.role ? { ...process.env, ROLE: options.role } : process.env)),
+    ),
+  );
 
 program
   .command('migrate')
   .description('apply pending database migrations and exit')
-  .action(async () => {
-    const config = loadConfig();
-    const database = await openConfiguredDatabase(config, createLogger(config));
-    await database.close();
-  });
+  .addHelpText('after', settingsHelp)
+  .action(() =>
+    reporting('Cannot migrate', async () => {
+      const config = loadConfig();
+      const database = await openConfiguredDatabase(config, createLogger(config));
+      await database.close();
+    }),
+  );
 
 const jobs = program.command('jobs').description('the scheduler');
 jobs
   .command('run')
   .description('run the scheduler (the worker role); with --once, handle everything due now and exit')
   .option('--once', 'one round of every sweep, then exit')
-  .action(async (options: { once?: boolean }) => {
-    const config = loadConfig({ ...process.env, ROLE: 'worker' });
-    if (!options.once) return serve(config);
-    const logger = createLogger(config);
-    const database = await openConfiguredDatabase(config, logger);
-    try {
-      const sandbox = config.allowClockOverride ? new SandboxClock(database.db, systemClock) : undefined;
-      await sandbox?.load();
-      const scheduler = new Scheduler({
-        db: database.db,
-        clock: sandbox ?? systemClock,
-        batchSize: config.schedulerBatchSize,
-        intervalMs: config.schedulerIntervalMs,
-        logger,
-      });
-      logger.info({ report: await scheduler.runOnce() }, 'due work handled');
-    } finally {
-      await database.close();
-    }
-  });
+  .addHelpText('after', settingsHelp)
+  .action((options: { once?: boolean }) =>
+    options.once
+      ? reporting('Cannot run the scheduler', runDueWorkOnce)
+      : reporting('Cannot start', () => serve(loadConfig({ ...process.env, ROLE: 'worker' }))),
+  );
+
+async function runDueWorkOnce(): Promise<void> {
+  const config = loadConfig({ ...process.env, ROLE: 'worker' });
+  const logger = createLogger(config);
+  const database = await openConfiguredDatabase(config, logger);
+  try {
+    const sandbox = config.allowClockOverride ? new SandboxClock(database.db, systemClock) : undefined;
+    await sandbox?.load();
+    const scheduler = new Scheduler({
+      db: database.db,
+      clock: sandbox ?? systemClock,
+      batchSize: config.schedulerBatchSize,
+      intervalMs: config.schedulerIntervalMs,
+      logger,
+    });
+    logger.info({ report: await scheduler.runOnce() }, 'due work handled');
+  } finally {
+    await database.close();
+  }
+}
+
+/**
+ * Runs a command. A failure is reported on stderr in one line that says what failed and what to
+ * do, and the exit code is 1; the stack and causes follow only at LOG_LEVEL debug or trace.
+ * (Once the service has started, errors are the logger's: close-with-grace logs them and stops.)
+ */
+async function reporting(failed: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    process.stderr.write(withoutPassword(failureReport(failed, error)));
+    process.exitCode = 1;
+  }
+}
+
+function failureReport(failed: string, error: unknown): string {
+  const withStack = /^(debug|trace)$/.test(process.env.LOG_LEVEL?.trim() ?? '');
+  const stack = withStack ? `${inspect(error)}\n` : '';
+  // Their messages list every problem, one per line.
+  if (error instanceof ConfigError || error instanceof DeclarationError) return `${error.message}\n${stack}`;
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+  const explained = [StartupError, DatabaseUnavailableError, DataDirLockError, MigrationError].some(
+    (kind) => error instanceof kind,
+  );
+  const hint = explained || withStack ? '' : ' (LOG_LEVEL=debug prints the stack)';
+  return `${failed}: ${message}${hint}\n${stack}`;
+}
+
+/** The password of DATABASE_URL never reaches the terminal, whatever a driver put in a message. */
+function withoutPassword(text: string): string {
+  let password: string;
+  try {
+    password = new URL(process.env.DATABASE_URL ?? '').password;
+  } catch {
+    return text;
+  }
+  if (password === '') return text;
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // not percent-encoded after all
+  }
+  return text.replaceAll(password, '****').replaceAll(decoded, '****');
+}
 
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-  } else {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  }
+  process.stderr.write(`${inspect(error)}\n`);
   process.exitCode = 1;
 });

@@ -11,6 +11,14 @@ import { SandboxClock } from './domain/sandbox-clock.js';
 import type { App } from './http/app-instance.js';
 import { Scheduler } from './jobs/scheduler.js';
 
+/** A start-up failure the operator can fix. The message says, on one line, what is wrong and what to do. */
+export class StartupError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({ level: config.logLevel, base: { service: 'partner-programs' } });
 }
@@ -82,7 +90,9 @@ export async function startServer(config: Config, realClock: Clock = systemClock
     let address: string | undefined;
     if (serves) {
       app = await buildApp({ config, db: database.db, clock, logger, sandbox });
-      address = await app.listen({ port: config.port, host: config.host });
+      address = await app.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
+        throw listenFailure(error, config);
+      });
     }
     const running = { app, scheduler };
     return {
@@ -104,6 +114,29 @@ export async function startServer(config: Config, realClock: Clock = systemClock
     await database.close();
     throw error;
   }
+}
+
+/** Why the port cannot be had, for the errors an operator can fix; any other as it came. */
+function listenFailure(error: unknown, { host, port }: Config): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  const at = `${host}:${port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new StartupError(`${at} is in use by another process; stop it or set another PORT`, { cause: error });
+    case 'EACCES':
+      return new StartupError(`no permission to listen on ${at}; set a PORT above 1023`, { cause: error });
+    case 'EADDRNOTAVAIL':
+      return new StartupError(
+        `HOST ${host} is not an address of this machine; use 127.0.0.1, 0.0.0.0 (every interface) or one of its addresses`,
+        { cause: error },
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new StartupError(`HOST ${host} cannot be resolved (${code}); set HOST to an address of this machine`, {
+        cause: error,
+      });
+  }
+  return error;
 }
 
 /** Runs until SIGTERM/SIGINT: stop accepting, let in-flight requests and sweeps finish, close the pool. */

@@ -1,8 +1,10 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -16,9 +18,17 @@ export interface DatabaseHandle {
 }
 
 export type DatabaseTarget =
-  | { kind: 'postgres'; url: string; poolSize?: number }
+  | { kind: 'postgres'; url: string; poolSize?: number; connectTimeoutMs?: number }
   | { kind: 'pglite'; dataDir: string }
   | { kind: 'pglite-memory' };
+
+/** The database cannot be used as configured. The message says, on one line, what is wrong and what to do. */
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
 
 /** int8 (ids, counts) as JS numbers: every id the service hands out fits in 2^53. */
 const pgTypes = {
@@ -28,8 +38,11 @@ const pgTypes = {
       : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if (target.kind === 'postgres') {
+    await checkConnection(target.url, target.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
     const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10, types: pgTypes });
     pool.on('error', () => {
       // An idle client lost its server; the pool replaces it. Queries report their own errors.
@@ -62,38 +75,69 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
 }
 
 /**
- * PGlite takes no lock on its folder, and two processes writing one folder corrupt it. A lock
- * file holding our pid makes a second process fail with a clear message; a lock left by a
- * process that no longer runs is taken over.
+ * One connection before the pool exists, so that a server that is down, a database or role that
+ * does not exist, or a wrong password is reported as such, and a server that never answers
+ * stops the start instead of hanging it. (The pool itself gets no connect timeout: under load a
+ * request would rather wait for a free connection than fail.)
  */
-function lockDataDir(dataDir: string): () => void {
-  const lockPath = join(dataDir, 'service.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
-      return () => rmSync(lockPath, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(readFileSync(lockPath, 'utf8'));
-      if (Number.isInteger(holder) && holder > 0 && processIsAlive(holder)) {
-        throw new Error(
-          `DATA_DIR ${dataDir} is in use by process ${holder}; the embedded database serves one process. ` +
-            'Stop it, choose another DATA_DIR, or run on PostgreSQL (DATABASE_URL).',
-        );
-      }
-      rmSync(lockPath, { force: true });
-    }
+async function checkConnection(url: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  const started = performance.now();
+  try {
+    await client.connect();
+  } catch (error) {
+    const timedOut = performance.now() - started >= timeoutMs;
+    throw new DatabaseUnavailableError(connectionProblem(error, client, timedOut ? timeoutMs : undefined), {
+      cause: error,
+    });
   }
-  throw new Error(`Could not lock DATA_DIR ${dataDir}`);
+  await client.end();
 }
 
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+interface ConnectionTarget {
+  host: string;
+  port: number;
+  user?: string;
+  database?: string;
+}
+
+/**
+ * What to tell the operator about a failed connection, by SQLSTATE or socket error code. Never
+ * the URL itself: it may hold the password.
+ */
+function connectionProblem(error: unknown, target: ConnectionTarget, timeoutMs: number | undefined): string {
+  const { host, port, user, database } = target;
+  const at = `${host}:${port}`;
+  const code = (error as { code?: unknown } | null)?.code;
+  const reason = error instanceof Error ? error.message : String(error);
+  switch (code) {
+    case '3D000': // invalid_catalog_name
+      return (
+        `database "${database}" does not exist on ${at}; create it first ` +
+        `(createdb -h ${host} -p ${port} -U ${user} ${database}) or point DATABASE_URL at an existing database`
+      );
+    case '28000': // invalid_authorization_specification: no such role, or pg_hba.conf refuses it
+      return `PostgreSQL at ${at} refused role "${user}" (${reason}); check the user in DATABASE_URL, create the role, or allow it in pg_hba.conf`;
+    case '28P01': // invalid_password
+      return `PostgreSQL at ${at} rejected the password of role "${user}"; check the password in DATABASE_URL`;
+    case '53300': // too_many_connections
+      return `PostgreSQL at ${at} has no connection slot left (${reason}); lower DATABASE_POOL_SIZE (times the instances) or raise max_connections`;
+    case '57P03': // cannot_connect_now
+      return `PostgreSQL at ${at} does not accept connections yet (${reason}); start again once it is up`;
+    case 'ECONNREFUSED':
+      return `PostgreSQL refused the connection at ${at}; is it running, and is DATABASE_URL right?`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host "${host}" of DATABASE_URL cannot be resolved (${code}); check its spelling and the DNS`;
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `PostgreSQL at ${at} cannot be reached (${code}); check the host and port in DATABASE_URL and the network between`;
   }
+  if (timeoutMs !== undefined) {
+    return `PostgreSQL at ${at} did not answer within ${timeoutMs / 1000} s; check the host and port in DATABASE_URL and any firewall between`;
+  }
+  return `cannot connect to PostgreSQL at ${at}: ${reason}`;
 }
 
 export async function ping(db: DB): Promise<void> {

@@ -4,7 +4,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 
 const migrationsFolder = fileURLToPath(new URL('./migrations/', import.meta.url));
 
-/** Numbered, forward-only `.sql` files; each runs in its own transaction. */
+/** Numbered, forward-only `.sql` files. */
 class SqlFileMigrationProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     const files = (await readdir(migrationsFolder)).filter((f) => f.endsWith('.sql')).sort();
@@ -21,19 +21,35 @@ class SqlFileMigrationProvider implements MigrationProvider {
   }
 }
 
+/** A migration failed; the message names it. */
+export class MigrationError extends Error {
+  constructor(
+    readonly migrationName: string,
+    cause: unknown,
+  ) {
+    super(
+      `Migration ${migrationName} failed: ${cause instanceof Error ? cause.message : String(cause)}; ` +
+        'no pending migration was applied',
+      { cause },
+    );
+    this.name = 'MigrationError';
+  }
+}
+
 /**
  * Applies every pending migration. Kysely's migrator takes an advisory lock, so several
- * instances starting at once apply each migration exactly once; any failure throws.
+ * instances starting at once apply each migration exactly once, and runs the pending ones in one
+ * transaction (PostgreSQL's DDL is transactional), so a failure leaves the schema as it was.
+ * A failure of a migration throws a `MigrationError`; any other (the database went away) is
+ * thrown as it came.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider() });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`Migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw failed ? new MigrationError(failed, error) : error;
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

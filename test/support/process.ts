@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,13 @@ export interface ServiceProcess {
   output(): string;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Resolves with the exit code when the process has ended, however it ended. */
+  exited: Promise<number | null>;
+}
+
+export interface RunOptions {
+  /** A command the service runs under, such as `['unshare', '-pf', '--mount-proc']`. */
+  wrapper?: string[];
 }
 
 export function tempDir(prefix: string): string {
@@ -28,23 +35,33 @@ export async function freePort(): Promise<number> {
 }
 
 /** Runs `src/cli.ts <args>` as its own process, as `npm start` does. */
-export function runCli(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+export function runCli(args: string[], env: Record<string, string>, options: RunOptions = {}) {
+  const [command, ...commandArgs] = [...(options.wrapper ?? []), process.execPath, '--import', 'tsx', 'src/cli.ts'];
+  const child = spawn(command!, [...commandArgs, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    stdout += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    stderr += chunk.toString();
+  });
+  // 'close', not 'exit': every byte the process wrote has been read by then.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, output: () => output, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 /** Starts the service and waits until /ready answers. */
-export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
+export async function startService(env: Record<string, string>, options: RunOptions = {}): Promise<ServiceProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const run = runCli(['serve'], { HOST: '127.0.0.1', PORT: String(port), ...env });
+  const run = runCli(['serve'], { HOST: '127.0.0.1', PORT: String(port), ...env }, options);
   let exitCode: number | null | undefined;
   void run.exited.then((code) => (exitCode = code));
   for (let attempt = 0; attempt < 300; attempt++) {
@@ -64,5 +81,33 @@ export async function startService(env: Record<string, string>): Promise<Service
       if (exitCode === undefined) run.child.kill('SIGTERM');
       return run.exited;
     },
+    exited: run.exited,
   };
+}
+
+/** What the embedded database's lock records of a process on Linux, read here from /proc. */
+export function processIdentity(pid: number): { pid: number; startTime: string; bootId: string } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Field 22, counted after the command name (field 2, in parentheses).
+  const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3]!;
+  return { pid, startTime, bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() };
+}
+
+const lockPath = (dataDir: string) => join(dataDir, 'service.lock');
+
+/** Leaves a lock in DATA_DIR as if `holder` had taken it; a string is written as an older version's lock file. */
+export function writeDataDirLock(dataDir: string, holder: object | string): void {
+  mkdirSync(dataDir, { recursive: true });
+  if (typeof holder === 'string') return writeFileSync(lockPath(dataDir), holder);
+  mkdirSync(lockPath(dataDir));
+  writeFileSync(join(lockPath(dataDir), 'holder-test.json'), JSON.stringify(holder));
+}
+
+/** The holder named by DATA_DIR's lock; undefined when there is no lock. */
+export function readDataDirLock(dataDir: string): unknown {
+  if (!existsSync(lockPath(dataDir))) return undefined;
+  if (!statSync(lockPath(dataDir)).isDirectory()) return readFileSync(lockPath(dataDir), 'utf8');
+  const files = readdirSync(lockPath(dataDir));
+  if (files.length !== 1) throw new Error(`the lock holds ${files.length} files: ${files.join(', ')}`);
+  return JSON.parse(readFileSync(join(lockPath(dataDir), files[0]!), 'utf8'));
 }
