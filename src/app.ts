@@ -11,6 +11,7 @@ import type { SandboxClock } from './domain/sandbox-clock.js';
 import { Authenticator } from './domain/authentication.js';
 import { LoginThrottle } from './domain/login-throttle.js';
 import { loadSigningKey } from './domain/signing-key.js';
+import { bindUseCases } from './domain/use-cases.js';
 import type { App } from './http/app-instance.js';
 import { registerAuthentication } from './http/auth.js';
 import { ErrorEnvelopeSchema, sendError, StatusSchema } from './http/envelope.js';
@@ -23,8 +24,8 @@ import {
 } from './http/errors.js';
 import { documentRoute, openapiOptions } from './http/schemas/openapi.js';
 import { adminRoutes } from './http/admin/index.js';
+import { batchEndpoints } from './http/batch/endpoints.js';
 import { healthRoutes } from './http/routes/health.js';
-import { batchEndpoints } from './http/routes/batch-endpoints.js';
 import { lookupRoutes } from './http/routes/lookup.js';
 import { oauthTokenRoutes } from './http/routes/oauth.js';
 import { historyRoutes } from './http/routes/history.js';
@@ -101,17 +102,17 @@ export async function buildApp({ config, db, clock, logger, sandbox }: AppDepend
   registerAuthentication(app, authenticator);
   await app.register(oauthTokenRoutes, { authenticator });
 
-  healthRoutes(app, db);
-  batchEndpoints(app, { db, clock, lockTimeoutMs: config.lockTimeoutMs });
-  lookupRoutes(app, { db, clock });
-  historyRoutes(app, { db, clock });
+  const useCases = bindUseCases({ db, clock, lockTimeoutMs: config.lockTimeoutMs, defaultTimezone: config.timezone });
+  healthRoutes(app, useCases);
+  batchEndpoints(app, useCases);
+  lookupRoutes(app, useCases);
+  historyRoutes(app, useCases);
   if (config.adminToken)
     await app.register(adminRoutes, {
       prefix: '/admin/v1',
       token: config.adminToken,
-      db,
+      configuration: useCases.configuration,
       clock,
-      defaultTimezone: config.timezone,
       sandbox,
     });
 

@@ -6,7 +6,7 @@ import { DataDirLockError } from './db/data-dir-lock.js';
 import { DatabaseUnavailableError } from './db/database.js';
 import { MigrationError } from './db/migrate.js';
 import { systemClock } from './domain/clock.js';
-import { DeclarationError } from './domain/declarations.js';
+import { DeclarationError } from './domain/configuration/declarations.js';
 import { SandboxClock } from './domain/sandbox-clock.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { createLogger, openConfiguredDatabase, serve, StartupError } from './server.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { Declarations } from '../../src/domain/declarations.js';
+import type { Declarations } from '../../src/domain/configuration/declarations.js';
 import { LOYALTY_PROGRAM_ID, ORG_ID } from './bench-database.js';
 import type { ServerMode } from './settings.js';
 

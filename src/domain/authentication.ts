@@ -1,12 +1,13 @@
 import type { DB } from '../db/database.js';
-import { findTillCredential } from '../db/repositories/credentials.repository.js';
-import { findOAuthClient, type OAuthClientCredential } from '../db/repositories/oauth.repository.js';
+import { findOAuthClient } from '../db/repositories/oauth-clients.repository.js';
+import { findTillCredential } from '../db/repositories/tills.repository.js';
+import type { OAuthClientCredential } from '../model/org.js';
+import { isStorableText } from '../model/text.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import { fingerprint, verifySecret } from './credentials.js';
 import { loginSubject, type LoginThrottle } from './login-throttle.js';
 import type { SigningKey } from './signing-key.js';
-import { isStorableText } from './text.js';
 import { issueAccessToken, verifyAccessToken } from './tokens.js';
 
 /**
@@ -139,7 +140,7 @@ export class Authenticator {
 
 /** Token `iat` has whole seconds: a token issued in the second of a secret change still counts. */
 function revokedBefore(client: OAuthClientCredential): number {
-  return Math.floor(client.secretChangedAt.getTime() / 1000);
+  return Math.floor(client.secretChangedAt.epochMilliseconds / 1000);
 }
 
 function unauthenticated(message: string, scheme: 'Basic' | 'Bearer'): { ok: false; failure: AuthFailure } {

@@ -1,8 +1,6 @@
+import type { StoredCustomer } from '../model/customer.js';
+import { isStorableText } from '../model/text.js';
 import type { CustomerOutcome } from './outcomes.js';
-import { isStorableText } from './text.js';
-
-/** The identifiers a customer can be looked up by (lookup and history queries). */
-export type IdentifierName = 'id' | 'mobile' | 'email' | 'externalId';
 
 /** The identifiers of a request's `customer` part, normalised (SPEC §3a). */
 export interface IdentifierQuery {
@@ -10,14 +8,6 @@ export interface IdentifierQuery {
   mobile?: string;
   email?: string;
   externalId?: string;
-}
-
-export interface StoredCustomer {
-  id: number;
-  mobile: string | null;
-  email: string | null;
-  externalId: string | null;
-  loyaltyProgramIds: number[];
 }
 
 const TEXT_IDENTIFIERS = ['mobile', 'email', 'externalId'] as const;
@@ -115,21 +105,6 @@ export function indexCustomers(customers: Iterable<StoredCustomer>): CustomerInd
     if (c.externalId !== null) index.byExternalId.set(c.externalId, c);
   }
   return index;
-}
-
-/** Collects every identifier of a batch, for one set-based lookup. */
-export function identifiersOf(queries: Iterable<IdentifierQuery>) {
-  const ids = new Set<number>();
-  const mobiles = new Set<string>();
-  const emails = new Set<string>();
-  const externalIds = new Set<string>();
-  for (const q of queries) {
-    if (q.id !== undefined) ids.add(q.id);
-    if (q.mobile !== undefined) mobiles.add(q.mobile);
-    if (q.email !== undefined) emails.add(q.email);
-    if (q.externalId !== undefined) externalIds.add(q.externalId);
-  }
-  return { ids: [...ids], mobiles: [...mobiles], emails: [...emails], externalIds: [...externalIds] };
 }
 
 /** The customer echo of SPEC §3a: all four stored identifiers (absent as ""), or what was sent. */

@@ -1,10 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-
-export type CycleUnit = 'DAYS' | 'MONTHS';
-export interface Cycle {
-  unit: CycleUnit;
-  value: number; // positive integer
-}
+import type { Cycle } from '../model/program.js';
 
 // One grammar for every accepted form: a date, optionally followed by a time
 // (HH:mm, HH:mm:ss or HH:mm:ss.f{1,9}) after a `T` or one space (RFC 3339 §5.6
@@ -111,14 +106,11 @@ export function formatUtc(instant: Temporal.Instant): string {
   return instant.toString({ fractionalSecondDigits: 3 });
 }
 
-/** For the database driver; sub-millisecond precision is dropped. */
-export function toDate(instant: Temporal.Instant): Date {
-  return new Date(instant.epochMilliseconds);
-}
-
-/** From the database driver; an invalid Date throws RangeError. */
-export function fromDate(date: Date): Temporal.Instant {
-  return Temporal.Instant.fromEpochMilliseconds(date.getTime());
+/** An optional API date of a batch entry: absent, a parsed instant, or 'invalid' (2024) for anything else. */
+export function readApiDate(value: unknown, timeZone: string): Temporal.Instant | undefined | 'invalid' {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') return 'invalid';
+  return parseApiDate(value, timeZone) ?? 'invalid';
 }
 
 /** True when `timeZone` is an IANA time zone name Temporal accepts (e.g. 'Asia/Kolkata', 'UTC'). */

@@ -1,18 +1,13 @@
 import type { Temporal } from 'temporal-polyfill';
 import type { DB } from '../db/database.js';
-import {
-  findActivitiesOfMemberships,
-  findHistoryMemberships,
-  type HistoryFilters,
-  type HistoryMembershipRow,
-} from '../db/repositories/activity-history.repository.js';
-import { findCustomerByIdentifier } from '../db/repositories/customer-view.repository.js';
-import type { IdentifierName } from './customers.js';
+import { findActivitiesOfMemberships, findHistoryMemberships } from '../db/repositories/activity-history.repository.js';
+import { findCustomerByIdentifier } from '../db/repositories/customers.repository.js';
+import type { IdentifierName } from '../model/customer.js';
+import type { HistoryFilters, HistoryMembership, Membership } from '../model/membership.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
-import { historyOutcomes } from './outcomes.js';
 import { formatUtc } from './dates.js';
-import type { Membership } from './model.js';
+import { historyOutcomes } from './outcomes.js';
 import { advanceMembership } from './timeline.js';
 
 /**
@@ -43,7 +38,7 @@ interface ShownActivity {
 
 /** One program of the history as it stands at the clock's now. */
 interface ProgramNow {
-  row: HistoryMembershipRow;
+  row: HistoryMembership;
   membership: Membership;
   /** Transitions that fell due but are not recorded yet, newest first. */
   due: ShownActivity[];
@@ -100,7 +95,7 @@ export async function customerActivityHistory(deps: { db: DB; clock: Clock }, ca
   );
 }
 
-function programNow(row: HistoryMembershipRow, now: Temporal.Instant, zone: string): ProgramNow | undefined {
+function programNow(row: HistoryMembership, now: Temporal.Instant, zone: string): ProgramNow | undefined {
   const advanced = advanceMembership(row.membership, now, zone);
   const due = advanced.activities.map((a) => ({ type: a.type, at: a.at })).reverse();
   const newestDue = due[0];

@@ -7,13 +7,10 @@ import {
   findIdempotencyKey,
   releaseIdempotencyKey,
   storeIdempotentAnswer,
-  type IdempotencyScope,
 } from '../db/repositories/idempotency.repository.js';
+import type { IdempotencyScope } from '../model/idempotency.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
-import { toDate } from './dates.js';
-
-export type { IdempotencyScope };
 
 /** SPEC §11: a key replays its first answer for 24 hours of the service's clock. */
 const IDEMPOTENCY_WINDOW_HOURS = 24;
@@ -78,12 +75,12 @@ export async function claimKey(
     const claimed = await claimIdempotencyKey(deps.db, scope, {
       requestHash: hash,
       token,
-      now: toDate(now),
-      expiresAt: toDate(now.add({ hours: IDEMPOTENCY_WINDOW_HOURS })),
-      abandonedBefore: toDate(now.subtract({ seconds: ABANDONED_CLAIM_SECONDS })),
+      now,
+      expiresAt: now.add({ hours: IDEMPOTENCY_WINDOW_HOURS }),
+      abandonedBefore: now.subtract({ seconds: ABANDONED_CLAIM_SECONDS }),
     });
     if (claimed) {
-      await deleteExpiredIdempotencyKeys(deps.db, scope.orgId, toDate(now));
+      await deleteExpiredIdempotencyKeys(deps.db, scope.orgId, now);
       return { kind: 'execute', token };
     }
     const stored = await findIdempotencyKey(deps.db, scope);

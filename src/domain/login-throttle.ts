@@ -2,7 +2,6 @@ import type { DB } from '../db/database.js';
 import { recentLoginFailures, recordLoginFailure } from '../db/repositories/login-failures.repository.js';
 import type { Clock } from './clock.js';
 import { fingerprint } from './credentials.js';
-import { toDate } from './dates.js';
 
 export const MAX_FAILED_LOGINS = 10;
 export const FAILED_LOGIN_WINDOW_SECONDS = 300;
@@ -23,22 +22,17 @@ export class LoginThrottle {
   /** Seconds until `subject` may try again, or undefined when it may try now. */
   async retryAfter(subject: LoginSubject): Promise<number | undefined> {
     const now = this.clock.now();
-    const since = toDate(now.subtract({ seconds: FAILED_LOGIN_WINDOW_SECONDS }));
-    const failures = await recentLoginFailures(this.db, subject.id, since, toDate(now), MAX_FAILED_LOGINS);
+    const since = now.subtract({ seconds: FAILED_LOGIN_WINDOW_SECONDS });
+    const failures = await recentLoginFailures(this.db, subject.id, since, now, MAX_FAILED_LOGINS);
     const oldest = failures[MAX_FAILED_LOGINS - 1];
     if (!oldest) return undefined;
-    const freeAt = oldest.getTime() + FAILED_LOGIN_WINDOW_SECONDS * 1000;
+    const freeAt = oldest.epochMilliseconds + FAILED_LOGIN_WINDOW_SECONDS * 1000;
     return Math.max(1, Math.ceil((freeAt - now.epochMilliseconds) / 1000));
   }
 
   async recordFailure(subject: LoginSubject): Promise<void> {
     const now = this.clock.now();
-    await recordLoginFailure(
-      this.db,
-      subject.id,
-      toDate(now),
-      toDate(now.subtract({ seconds: FAILED_LOGIN_WINDOW_SECONDS })),
-    );
+    await recordLoginFailure(this.db, subject.id, now, now.subtract({ seconds: FAILED_LOGIN_WINDOW_SECONDS }));
   }
 }
 

@@ -1,11 +1,11 @@
 import type { DB } from '../db/database.js';
-import { findCustomerByIdentifier, findMembershipLabels } from '../db/repositories/customer-view.repository.js';
-import { findMembershipsOfCustomers } from '../db/repositories/memberships.repository.js';
+import { findCustomerByIdentifier } from '../db/repositories/customers.repository.js';
+import { findMembershipLabels, findMembershipsOfCustomers } from '../db/repositories/memberships.repository.js';
+import type { IdentifierName } from '../model/customer.js';
+import type { Membership } from '../model/membership.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
-import type { IdentifierName } from './customers.js';
 import { formatInZone } from './dates.js';
-import type { Membership } from './model.js';
 import { advanceMembership } from './timeline.js';
 
 export interface LinkedPartnerProgram {

@@ -88,22 +88,6 @@ export const warningOutcomes = {
   },
 } as const;
 
-export function entryStatus(outcome: EntryOutcome) {
-  const { code, message } = entryOutcomes[outcome];
-  return { status: outcome === 'SUCCESS', code, message };
-}
-
 export function customerStatus(outcome: CustomerOutcome) {
   return { ...customerOutcomes[outcome] };
-}
-
-/**
- * HTTP status of a batch (SPEC §3a): 200 all entries succeeded, 201 some failed, 400 all failed,
- * 500 when any failed with 2001.
- */
-export function batchHttpStatus(entrySucceeded: readonly boolean[], anyInternalError: boolean): 200 | 201 | 400 | 500 {
-  if (anyInternalError) return 500;
-  const successes = entrySucceeded.filter(Boolean).length;
-  if (successes === entrySucceeded.length) return 200;
-  return successes === 0 ? 400 : 201;
 }

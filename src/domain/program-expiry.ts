@@ -1,13 +1,8 @@
 import type { Temporal } from 'temporal-polyfill';
 import { addCycle } from './dates.js';
-import { isLinked, type Activity, type Membership, type PartnerProgram } from './model.js';
+import { isLinked, type Activity, type Membership } from '../model/membership.js';
+import type { ExpiringProgram } from '../model/program.js';
 import { advanceMembership } from './timeline.js';
-
-export interface ExpiringProgram {
-  id: number;
-  expiryDate: Temporal.Instant;
-  backup: PartnerProgram | null;
-}
 
 /**
  * A program's expiry date has come (SPEC §8): each of the customer's memberships in it that was

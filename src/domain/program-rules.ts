@@ -1,5 +1,5 @@
 import type { Temporal } from 'temporal-polyfill';
-import type { PartnerProgram } from './model.js';
+import type { PartnerProgram } from '../model/program.js';
 import type { EntryOutcome } from './outcomes.js';
 
 /** SPEC §4 step 1, shared by link, update and delink: found, active, not expired. */

@@ -35,7 +35,7 @@ export class SandboxClock implements Clock {
   /** Moves the service's time to `instant` (forward or back); null returns to real time. */
   async set(instant: Temporal.Instant | null): Promise<void> {
     const offset = instant === null ? null : instant.epochMilliseconds - this.real.now().epochMilliseconds;
-    await writeClockOffset(this.db, offset, new Date(this.real.now().epochMilliseconds));
+    await writeClockOffset(this.db, offset, this.real.now());
     this.apply(offset);
   }
 

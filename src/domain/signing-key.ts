@@ -11,7 +11,6 @@ import {
 import type { DB } from '../db/database.js';
 import { insertSigningKeyIfAbsent, readSigningKey } from '../db/repositories/signing-keys.repository.js';
 import type { Clock } from './clock.js';
-import { toDate } from './dates.js';
 
 /**
  * The RSA key that signs OAuth access tokens (RS256). Its `kid` is the RFC 7638 thumbprint of
@@ -66,7 +65,7 @@ export async function loadSigningKey(db: DB, configuredPem: string | undefined, 
   const { privateKey } = await generateKeyPair('RS256', { modulusLength: MIN_SIGNING_KEY_BITS, extractable: true });
   const pem = await exportPKCS8(privateKey);
   const generated = await signingKeyFromPem(pem);
-  await insertSigningKeyIfAbsent(db, { kid: generated.kid, privateKeyPem: pem }, toDate(clock.now()));
+  await insertSigningKeyIfAbsent(db, { kid: generated.kid, privateKeyPem: pem }, clock.now());
   const winner = await readSigningKey(db);
   if (!winner) throw new Error('The generated signing key was not stored');
   return winner.kid === generated.kid ? generated : signingKeyFromPem(winner.privateKeyPem);

@@ -1,6 +1,6 @@
 import type { Temporal } from 'temporal-polyfill';
 import { addCycle } from './dates.js';
-import type { Activity, Membership } from './model.js';
+import type { Activity, Membership } from '../model/membership.js';
 
 /**
  * Brings one SUPPLEMENTARY membership up to `now`: a scheduled period starts at its start, an

@@ -1,6 +1,5 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Temporal } from 'temporal-polyfill';
-import { toDate } from './dates.js';
 import type { SigningKey } from './signing-key.js';
 
 /**
@@ -53,7 +52,7 @@ export async function verifyAccessToken(
       {
         algorithms: ['RS256'],
         issuer: TOKEN_ISSUER,
-        currentDate: toDate(now),
+        currentDate: new Date(now.epochMilliseconds),
         requiredClaims: ['sub', 'iat', 'exp', 'client_id', 'org_id', 'token_use'],
       },
     );

@@ -1,14 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { DB } from '../db/database.js';
-import type { Clock } from '../domain/clock.js';
-import {
-  claimKey,
-  idempotencyScope,
-  recordAnswer,
-  releaseKey,
-  requestHash,
-  type IdempotencyScope,
-} from '../domain/idempotency.js';
+import { idempotencyScope, requestHash } from '../domain/idempotency.js';
+import type { IdempotencyUseCases } from '../domain/use-cases.js';
+import type { IdempotencyScope } from '../model/idempotency.js';
 import { sendError } from './envelope.js';
 
 const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -37,7 +30,7 @@ export interface Idempotency {
  * `Idempotency-Key` (SPEC §11) for a POST route whose caller is known (after requireAccess):
  * whole-request errors (400, 2002, 2008) are not stored, 401/403/413/415 never reach it.
  */
-export function idempotency(deps: { db: DB; clock: Clock }): Idempotency {
+export function idempotency(keys: IdempotencyUseCases): Idempotency {
   const held = new WeakMap<FastifyRequest, Held>();
   return {
     async preHandler(request, reply) {
@@ -47,7 +40,7 @@ export function idempotency(deps: { db: DB; clock: Clock }): Idempotency {
         return sendError(reply, 400, 'Idempotency-Key must be 1 to 255 visible ASCII characters');
       }
       const scope = idempotencyScope(request.caller!, header);
-      const claim = await claimKey(deps, scope, requestHash(request.routeOptions.url ?? request.url, request.body));
+      const claim = await keys.claim(scope, requestHash(request.routeOptions.url ?? request.url, request.body));
       switch (claim.kind) {
         case 'execute':
           held.set(request, { scope, token: claim.token, remember: false });
@@ -71,9 +64,9 @@ export function idempotency(deps: { db: DB; clock: Clock }): Idempotency {
       held.delete(request);
       try {
         if (claim.remember && typeof payload === 'string') {
-          await recordAnswer(deps.db, claim.scope, claim.token, reply.statusCode, payload);
+          await keys.record(claim.scope, claim.token, reply.statusCode, payload);
         } else {
-          await releaseKey(deps.db, claim.scope, claim.token);
+          await keys.release(claim.scope, claim.token);
         }
       } catch (error) {
         // The answer itself is right and goes out; only its replay is lost. The claim stays until

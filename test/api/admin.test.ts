@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyDeclarations } from '../../src/domain/configuration.js';
+import { applyDeclarations } from '../../src/domain/configuration/apply.js';
 import { tillSecretOf, verifySecret } from '../../src/domain/credentials.js';
 import {
   checkDeclarations,
   DeclarationError,
   readDeclarationsFile,
   type Declarations,
-} from '../../src/domain/declarations.js';
+} from '../../src/domain/configuration/declarations.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestResponse, type TestServer } from '../support/server.js';
 
 // The admin API (SPEC §2) and the config file applied through the same use cases.

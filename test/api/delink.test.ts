@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  brandDeclarations,
-  entryCode,
-  HISTORY_ONLY_TILL,
-  link,
-  lookup,
-  mobileOf,
-  NOW,
-  TILL,
-} from '../support/fixtures.js';
+import { brandDeclarations, entryCode, HISTORY_ONLY_TILL, link, mobileOf, NOW, TILL } from '../support/fixtures.js';
+import { activityRows, membershipOf } from '../support/memberships.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 // Every check of SPEC §6 and the batch rules of §3a, through real HTTP. Each test uses customers
@@ -31,6 +23,8 @@ function delink(items: Item[]) {
   });
 }
 
+const typeAndSource = (a: { activity_type: string; source: string }) => [a.activity_type, a.source];
+
 const from = (...names: string[]) => names.map((partnerProgramName) => ({ partnerProgramName }));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -48,28 +42,6 @@ async function linkedTo(program: string, reference: Record<string, unknown> = {}
   ]);
   expect(entryCode(response.body)).toBe(200);
   return mobile;
-}
-
-async function membershipOf(mobile: string, program: string) {
-  const response = await lookup(server, mobile);
-  return response.body.linkedPartnerPrograms.find(
-    (p: { partnerProgramName: string }) => p.partnerProgramName === program,
-  );
-}
-
-async function activitiesOf(mobile: string, program: string) {
-  const rows = await server.database.db
-    .selectFrom('membership_activities as a')
-    .innerJoin('memberships as m', 'm.id', 'a.membership_id')
-    .innerJoin('customers as c', 'c.id', 'm.customer_id')
-    .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
-    .select(['a.activity_type', 'a.source'])
-    .where('c.org_id', '=', 100)
-    .where('c.mobile', '=', mobile)
-    .where('p.name', '=', program)
-    .orderBy('a.id')
-    .execute();
-  return rows.map((r) => [r.activity_type, r.source]);
 }
 
 async function membershipRowIds(mobile: string) {
@@ -108,13 +80,13 @@ describe('success', () => {
       { partnerProgramName: 'Goldstar', partnerDeLinkStatus: { status: true, code: 200, message: 'Success' } },
     ]);
     expect(response.body.warnings).toEqual([]);
-    expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'Goldstar')).toMatchObject({
       membershipState: 'DELINKED',
       linked: false,
       partnerMembershipId: `M-${mobile}`,
       partnerProgramMembershipStartDate: '2026-06-15T12:00:00+05:30',
     });
-    expect(await activitiesOf(mobile, 'Goldstar')).toEqual([
+    expect((await activityRows(server.database.db, mobile, 'Goldstar')).map(typeAndSource)).toEqual([
       ['ENROLLMENT', 'API'],
       ['DELINKING', 'API'],
     ]);
@@ -123,7 +95,7 @@ describe('success', () => {
   it('delinks an ACTIVE SUPPLEMENTARY membership, keeping its period', async () => {
     const mobile = await linkedTo('SPP_1');
     expect(statusOf((await delink([[{ mobile }, from('spp_1')]])).body).code).toBe(200);
-    expect(await membershipOf(mobile, 'SPP_1')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'SPP_1')).toMatchObject({
       membershipState: 'DELINKED',
       linked: false,
       partnerProgramMembershipStartDate: '2026-06-15T12:00:00+05:30',
@@ -137,7 +109,7 @@ describe('success', () => {
     expect(statusOf((await delink([[{ mobile }, from('SPP_2')]])).body).code).toBe(200);
     server.clock.set('2026-07-02T00:00:00Z');
     try {
-      expect(await membershipOf(mobile, 'SPP_2')).toMatchObject({ membershipState: 'DELINKED', linked: false });
+      expect(await membershipOf(server, mobile, 'SPP_2')).toMatchObject({ membershipState: 'DELINKED', linked: false });
     } finally {
       server.clock.set(NOW);
     }
@@ -149,11 +121,11 @@ describe('success', () => {
       [{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { membershipStartDate: '2026-08-01' } }]],
     ]);
     expect(statusOf((await delink([[{ mobile }, from('SPP_2')]])).body).code).toBe(200);
-    expect(await membershipOf(mobile, 'SPP_2')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'SPP_2')).toMatchObject({
       membershipState: 'DELINKED',
       pendingRelinkStartDate: null,
     });
-    expect(await activitiesOf(mobile, 'SPP_2')).toEqual([
+    expect((await activityRows(server.database.db, mobile, 'SPP_2')).map(typeAndSource)).toEqual([
       ['ENROLLMENT', 'API'],
       ['SUPPLEMENTARY_MEMBERSHIP_STARTED', 'API'],
       ['RELINK_SCHEDULED', 'API'],
@@ -172,7 +144,7 @@ describe('success', () => {
     ]);
     server.clock.advance({ hours: 24 * 31 });
     try {
-      expect(await membershipOf(withRelink, 'SPP_2')).toMatchObject({
+      expect(await membershipOf(server, withRelink, 'SPP_2')).toMatchObject({
         membershipState: 'EXPIRED',
         pendingRelinkStartDate: '2026-08-01T00:00:00+05:30',
       });
@@ -182,12 +154,12 @@ describe('success', () => {
       ]);
       expect(response.status).toBe(201);
       expect([statusOf(response.body, 0).code, statusOf(response.body, 1).code]).toEqual([200, 2004]);
-      expect(await membershipOf(withRelink, 'SPP_2')).toMatchObject({
+      expect(await membershipOf(server, withRelink, 'SPP_2')).toMatchObject({
         membershipState: 'DELINKED',
         pendingRelinkStartDate: null,
         partnerProgramMembershipEndDate: '2026-07-15T12:00:00+05:30',
       });
-      expect(await activitiesOf(withRelink, 'SPP_2')).toEqual([
+      expect((await activityRows(server.database.db, withRelink, 'SPP_2')).map(typeAndSource)).toEqual([
         ['ENROLLMENT', 'API'],
         ['SUPPLEMENTARY_MEMBERSHIP_STARTED', 'API'],
         ['RELINK_SCHEDULED', 'API'],
@@ -196,7 +168,7 @@ describe('success', () => {
         ['DELINKING', 'API'],
       ]);
       server.clock.set('2026-08-02T00:00:00Z');
-      expect((await membershipOf(withRelink, 'SPP_2')).membershipState).toBe('DELINKED');
+      expect((await membershipOf(server, withRelink, 'SPP_2')).membershipState).toBe('DELINKED');
     } finally {
       server.clock.set(NOW);
     }
@@ -213,13 +185,13 @@ describe('success', () => {
         [{ mobile }, [{ partnerProgramName: 'Goldstar' }, { partnerProgramName: 'SPP_2' }]],
       ]);
       expect([entryCode(again.body, 0, 0), entryCode(again.body, 0, 1)]).toEqual([200, 200]);
-      expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({
+      expect(await membershipOf(server, mobile, 'Goldstar')).toMatchObject({
         membershipState: 'LINKED',
         linked: true,
         partnerMembershipId: `M-${mobile}`,
         partnerTierNumber: 1,
       });
-      expect(await membershipOf(mobile, 'SPP_2')).toMatchObject({
+      expect(await membershipOf(server, mobile, 'SPP_2')).toMatchObject({
         membershipState: 'ACTIVE',
         partnerMembershipId: `M-${mobile}`,
         partnerProgramMembershipStartDate: '2026-06-15T13:00:00+05:30',
@@ -266,7 +238,7 @@ describe('the checks, in order', () => {
     const response = await delink([[{ mobile }, [entry]]]);
     expect(statusOf(response.body)).toEqual({ status: false, code, message });
     expect(response.status).toBe(400);
-    expect((await membershipOf(mobile, 'Goldstar')).membershipState).toBe('LINKED');
+    expect((await membershipOf(server, mobile, 'Goldstar')).membershipState).toBe('LINKED');
   });
 
   it('answers 2004 to a second delink', async () => {
@@ -278,7 +250,7 @@ describe('the checks, in order', () => {
       code: 2004,
       message: 'Customer not linked with the partner program',
     });
-    expect(await activitiesOf(mobile, 'Coalition')).toEqual([
+    expect((await activityRows(server.database.db, mobile, 'Coalition')).map(typeAndSource)).toEqual([
       ['ENROLLMENT', 'API'],
       ['DELINKING', 'API'],
     ]);
@@ -352,7 +324,7 @@ describe('batches', () => {
     expect(response.status).toBe(httpStatus);
     expect(response.body).toEqual({ errors: [{ status: false, code, message: expect.any(String) }], warnings: [] });
     expect(await activityCount()).toBe(before);
-    expect((await membershipOf(linked, 'Goldstar')).membershipState).toBe('LINKED');
+    expect((await membershipOf(server, linked, 'Goldstar')).membershipState).toBe('LINKED');
   });
 
   it('answers 200 when all succeed, 201 when some fail, 400 when all fail', async () => {
@@ -445,6 +417,6 @@ describe('batches', () => {
       mobile: '910000000000',
       status: { status: false, code: 1011, message: 'Cannot find customer for provided identifier' },
     });
-    expect((await membershipOf(mobile, 'Goldstar')).membershipState).toBe('DELINKED');
+    expect((await membershipOf(server, mobile, 'Goldstar')).membershipState).toBe('DELINKED');
   });
 });

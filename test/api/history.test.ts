@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Declarations } from '../../src/domain/declarations.js';
+import type { Declarations } from '../../src/domain/configuration/declarations.js';
 import {
   brandDeclarations,
   HISTORY_ONLY_TILL,

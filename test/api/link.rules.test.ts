@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  brandDeclarations,
-  entryCode,
-  link,
-  lookup,
-  mobileOf,
-  NOW,
-  OTHER_ORG_TILL,
-  TILL,
-} from '../support/fixtures.js';
+import { brandDeclarations, entryCode, link, mobileOf, NOW, OTHER_ORG_TILL, TILL } from '../support/fixtures.js';
+import { membershipOf } from '../support/memberships.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 // Every check of SPEC §4, in its order, through real HTTP. Each test uses customers of its own.
@@ -20,13 +12,6 @@ beforeAll(async () => {
   server = await startTestServer({ declarations: brandDeclarations(), now: NOW, defaultAuth: TILL });
 });
 afterAll(() => server.close());
-
-async function membershipOf(mobile: string, program: string) {
-  const response = await lookup(server, mobile);
-  return response.body.linkedPartnerPrograms.find(
-    (p: { partnerProgramName: string }) => p.partnerProgramName === program,
-  );
-}
 
 describe('success', () => {
   it('links a tier-based EXTERNAL program, echoing the stored customer', async () => {
@@ -59,7 +44,7 @@ describe('success', () => {
       { partnerProgramName: 'Goldstar', partnerLinkStatus: { status: true, code: 200, message: 'Success' } },
     ]);
     expect(response.body.warnings).toEqual([]);
-    expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'Goldstar')).toMatchObject({
       partnerProgramType: 'EXTERNAL',
       linked: true,
       membershipState: 'LINKED',
@@ -84,8 +69,14 @@ describe('success', () => {
       ],
     ]);
     expect(response.status).toBe(200);
-    expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({ partnerTierNumber: 1, partnerTierName: 'Silver' });
-    expect(await membershipOf(mobile, 'Coalition')).toMatchObject({ partnerTierNumber: null, partnerTierName: null });
+    expect(await membershipOf(server, mobile, 'Goldstar')).toMatchObject({
+      partnerTierNumber: 1,
+      partnerTierName: 'Silver',
+    });
+    expect(await membershipOf(server, mobile, 'Coalition')).toMatchObject({
+      partnerTierNumber: null,
+      partnerTierName: null,
+    });
   });
 
   it('matches program and tier names case-insensitively and echoes the name as sent', async () => {
@@ -112,7 +103,7 @@ describe('success', () => {
       [{ mobile }, [{ partnerProgramName: 'SPP_1', customerPartnerReference: { partnerMembershipId: 'S1' } }]],
     ]);
     expect(response.status).toBe(200);
-    expect(await membershipOf(mobile, 'SPP_1')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'SPP_1')).toMatchObject({
       partnerProgramType: 'SUPPLEMENTARY',
       linked: true,
       membershipState: 'ACTIVE',
@@ -135,7 +126,7 @@ describe('success', () => {
         ],
       ],
     ]);
-    expect(await membershipOf(mobile, 'SPP_2')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'SPP_2')).toMatchObject({
       membershipState: 'SCHEDULED',
       linked: true,
       partnerProgramMembershipStartDate: '2026-07-01T00:00:00+05:30',
@@ -156,7 +147,7 @@ describe('success', () => {
         ],
       ],
     ]);
-    expect(await membershipOf(mobile, 'Coalition')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'Coalition')).toMatchObject({
       membershipState: 'LINKED',
       partnerProgramMembershipStartDate: '2026-08-01T10:00:00+05:30',
     });
@@ -176,7 +167,7 @@ describe('success', () => {
       ],
     ]);
     expect(entryCode(response.body)).toBe(200);
-    expect(await membershipOf(mobile, 'SPP_B')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'SPP_B')).toMatchObject({
       partnerProgramMembershipStartDate: '2027-01-31T00:00:00+05:30',
       partnerProgramMembershipEndDate: '2027-02-28T00:00:00+05:30',
     });
@@ -308,7 +299,7 @@ describe('steps 3 and 4: dates and tiers', () => {
         ],
       ],
     ]);
-    expect((await membershipOf(mobile, 'Goldstar')).partnerTierExpiryDate).toBe('2026-12-31T23:59:59+05:30');
+    expect((await membershipOf(server, mobile, 'Goldstar')).partnerTierExpiryDate).toBe('2026-12-31T23:59:59+05:30');
   });
 
   it('checks the tier before the dates', async () => {
@@ -386,7 +377,7 @@ describe('step 5: already linked, and relinks', () => {
     await link(server, [
       [{ mobile }, [{ partnerProgramName: 'SPP_2', customerPartnerReference: { partnerMembershipId: 'R1' } }]],
     ]);
-    const end = (await membershipOf(mobile, 'SPP_2')).partnerProgramMembershipEndDate;
+    const end = (await membershipOf(server, mobile, 'SPP_2')).partnerProgramMembershipEndDate;
     expect(end).toBe('2026-07-15T12:00:00+05:30');
 
     const relink = (start: string) =>
@@ -395,9 +386,9 @@ describe('step 5: already linked, and relinks', () => {
       ]);
     expect(entryCode((await relink('2026-07-15T12:00:00+05:30')).body)).toBe(2005); // not strictly after the end
     expect(entryCode((await relink('2026-07-20')).body)).toBe(200);
-    expect((await membershipOf(mobile, 'SPP_2')).pendingRelinkStartDate).toBe('2026-07-20T00:00:00+05:30');
+    expect((await membershipOf(server, mobile, 'SPP_2')).pendingRelinkStartDate).toBe('2026-07-20T00:00:00+05:30');
     expect(entryCode((await relink('2026-08-01')).body)).toBe(200);
-    const after = await membershipOf(mobile, 'SPP_2');
+    const after = await membershipOf(server, mobile, 'SPP_2');
     expect(after).toMatchObject({
       pendingRelinkStartDate: '2026-08-01T00:00:00+05:30',
       partnerMembershipId: 'R1',
@@ -496,10 +487,10 @@ describe('step 6: new links', () => {
     ]);
     server.clock.advance({ hours: 24 * 31 });
     try {
-      expect((await membershipOf(mobile, 'SPP_2')).membershipState).toBe('EXPIRED');
+      expect((await membershipOf(server, mobile, 'SPP_2')).membershipState).toBe('EXPIRED');
       const again = await link(server, [[{ mobile }, [{ partnerProgramName: 'SPP_2' }]]]);
       expect(entryCode(again.body)).toBe(200);
-      expect(await membershipOf(mobile, 'SPP_2')).toMatchObject({
+      expect(await membershipOf(server, mobile, 'SPP_2')).toMatchObject({
         membershipState: 'ACTIVE',
         partnerMembershipId: 'OLD',
         partnerProgramMembershipStartDate: '2026-07-16T12:00:00+05:30',

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyDeclarations } from '../../src/domain/configuration.js';
+import { applyDeclarations } from '../../src/domain/configuration/apply.js';
 import { verifySecret } from '../../src/domain/credentials.js';
-import { checkDeclarations, DeclarationError } from '../../src/domain/declarations.js';
+import { checkDeclarations, DeclarationError } from '../../src/domain/configuration/declarations.js';
 import {
   ALPHA,
   ALPHA_CLIENT,

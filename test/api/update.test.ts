@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  brandDeclarations,
-  entryCode,
-  HISTORY_ONLY_TILL,
-  link,
-  lookup,
-  mobileOf,
-  NOW,
-  TILL,
-} from '../support/fixtures.js';
+import { brandDeclarations, entryCode, HISTORY_ONLY_TILL, link, mobileOf, NOW, TILL } from '../support/fixtures.js';
+import { activityRows, membershipOf } from '../support/memberships.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 // Every check of SPEC §5, in its order, and the batch rules of §3a, through real HTTP.
@@ -49,27 +41,6 @@ async function linkedTo(program: string, reference: Record<string, unknown> = {}
   ]);
   expect(entryCode(response.body)).toBe(200);
   return mobile;
-}
-
-async function membershipOf(mobile: string, program: string) {
-  const response = await lookup(server, mobile);
-  return response.body.linkedPartnerPrograms.find(
-    (p: { partnerProgramName: string }) => p.partnerProgramName === program,
-  );
-}
-
-async function activitiesOf(mobile: string, program: string) {
-  return server.database.db
-    .selectFrom('membership_activities as a')
-    .innerJoin('memberships as m', 'm.id', 'a.membership_id')
-    .innerJoin('customers as c', 'c.id', 'm.customer_id')
-    .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
-    .select(['a.activity_type', 'a.source', 'a.details'])
-    .where('c.org_id', '=', 100)
-    .where('c.mobile', '=', mobile)
-    .where('p.name', '=', program)
-    .orderBy('a.id')
-    .execute();
 }
 
 async function activityCount() {
@@ -115,7 +86,7 @@ describe('success', () => {
       },
     ]);
     expect(response.body.warnings).toEqual([]);
-    expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'Goldstar')).toMatchObject({
       linked: true,
       membershipState: 'LINKED',
       partnerMembershipId: 'M',
@@ -123,7 +94,7 @@ describe('success', () => {
       partnerTierName: 'Gold',
       partnerTierExpiryDate: '2027-03-31T23:59:59+05:30',
     });
-    const activities = await activitiesOf(mobile, 'Goldstar');
+    const activities = await activityRows(server.database.db, mobile, 'Goldstar');
     expect(activities.map((a) => [a.activity_type, a.source])).toEqual([
       ['ENROLLMENT', 'API'],
       ['UPGRADE', 'API'],
@@ -144,7 +115,7 @@ describe('success', () => {
       ],
     ]);
     expect(statusOf(response.body).code).toBe(200);
-    expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'Goldstar')).toMatchObject({
       partnerTierNumber: 3,
       partnerTierExpiryDate: '2026-12-31T00:00:00+05:30',
     });
@@ -159,8 +130,14 @@ describe('success', () => {
       ],
     ]);
     expect(statusOf(response.body).code).toBe(200);
-    expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({ partnerTierNumber: 1, partnerTierName: 'Silver' });
-    expect((await activitiesOf(mobile, 'Goldstar')).map((a) => a.activity_type)).toEqual(['ENROLLMENT', 'DOWNGRADE']);
+    expect(await membershipOf(server, mobile, 'Goldstar')).toMatchObject({
+      partnerTierNumber: 1,
+      partnerTierName: 'Silver',
+    });
+    expect((await activityRows(server.database.db, mobile, 'Goldstar')).map((a) => a.activity_type)).toEqual([
+      'ENROLLMENT',
+      'DOWNGRADE',
+    ]);
   });
 
   it('renews: a new expiry (a date alone is the start of that day in the org timezone), the tier kept', async () => {
@@ -188,12 +165,12 @@ describe('success', () => {
       ],
     ]);
     expect(response.status).toBe(200);
-    expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'Goldstar')).toMatchObject({
       partnerTierNumber: 2,
       partnerTierName: 'Gold',
       partnerTierExpiryDate: '2027-07-31T10:00:00+05:30',
     });
-    expect((await activitiesOf(mobile, 'Goldstar')).map((a) => a.activity_type)).toEqual([
+    expect((await activityRows(server.database.db, mobile, 'Goldstar')).map((a) => a.activity_type)).toEqual([
       'ENROLLMENT',
       'RENEW',
       'RENEW',
@@ -209,7 +186,7 @@ describe('success', () => {
     });
     const down = await update([[{ mobile }, [entry({ updatedTierName: 'Silver' })]]]);
     expect(statusOf(down.body).code).toBe(200);
-    expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'Goldstar')).toMatchObject({
       partnerTierNumber: 1,
       partnerTierExpiryDate: '2026-12-31T00:00:00+05:30',
     });
@@ -217,17 +194,17 @@ describe('success', () => {
       [{ mobile }, [entry({ updatedTierName: 'Silver', updatedTierExpiryDate: '2028-01-01T00:00:00Z' })]],
     ]);
     expect(statusOf(same.body).code).toBe(200);
-    expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'Goldstar')).toMatchObject({
       partnerTierNumber: 1,
       partnerTierExpiryDate: '2028-01-01T05:30:00+05:30',
     });
     const expiryOnly = await update([[{ mobile }, [entry({ updatedTierExpiryDate: '2029-01-01' })]]]);
     expect(statusOf(expiryOnly.body).code).toBe(200);
-    expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'Goldstar')).toMatchObject({
       partnerTierNumber: 1,
       partnerTierExpiryDate: '2029-01-01T00:00:00+05:30',
     });
-    expect((await activitiesOf(mobile, 'Goldstar')).map((a) => a.activity_type)).toEqual([
+    expect((await activityRows(server.database.db, mobile, 'Goldstar')).map((a) => a.activity_type)).toEqual([
       'ENROLLMENT',
       'UPDATE',
       'UPDATE',
@@ -248,7 +225,7 @@ describe('success', () => {
       updateType: 'upgrade',
       updateStatus: { status: true, code: 200, message: 'Success' },
     });
-    expect((await membershipOf(mobile, 'Goldstar')).partnerTierName).toBe('Platinum');
+    expect((await membershipOf(server, mobile, 'Goldstar')).partnerTierName).toBe('Platinum');
   });
 
   it('judges "today" in the org timezone', async () => {
@@ -267,7 +244,7 @@ describe('success', () => {
       ],
     ]);
     expect(statusOf(response.body).code).toBe(200);
-    expect((await membershipOf(mobile, 'Goldstar')).partnerTierExpiryDate).toBe('2026-06-15T01:30:00+05:30');
+    expect((await membershipOf(server, mobile, 'Goldstar')).partnerTierExpiryDate).toBe('2026-06-15T01:30:00+05:30');
   });
 });
 
@@ -507,11 +484,13 @@ describe('the checks, in order', () => {
     const response = await update([[{ mobile }, [entry]]]);
     expect(statusOf(response.body)).toEqual({ status: false, code, message });
     expect(response.status).toBe(400);
-    expect(await membershipOf(mobile, 'Goldstar')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'Goldstar')).toMatchObject({
       partnerTierNumber: 2,
       partnerTierExpiryDate: '2026-12-31T00:00:00+05:30',
     });
-    expect((await activitiesOf(mobile, 'Goldstar')).map((a) => a.activity_type)).toEqual(['ENROLLMENT']);
+    expect((await activityRows(server.database.db, mobile, 'Goldstar')).map((a) => a.activity_type)).toEqual([
+      'ENROLLMENT',
+    ]);
   });
 
   it('echoes updateType as sent, "" when it is not a string', async () => {
@@ -586,7 +565,7 @@ describe('MEMBERSHIP_RELINKING_CANCELLED', () => {
   it('cancels a pending relink, once', async () => {
     const mobile = await linkedTo('SPP_2');
     expect(entryCode((await relink(mobile, '2026-08-01')).body)).toBe(200);
-    expect((await membershipOf(mobile, 'SPP_2')).pendingRelinkStartDate).toBe('2026-08-01T00:00:00+05:30');
+    expect((await membershipOf(server, mobile, 'SPP_2')).pendingRelinkStartDate).toBe('2026-08-01T00:00:00+05:30');
 
     const response = await update([[{ mobile }, [cancel()]]]);
     expect(response.status).toBe(200);
@@ -597,13 +576,13 @@ describe('MEMBERSHIP_RELINKING_CANCELLED', () => {
         updateStatus: { status: true, code: 200, message: 'Success' },
       },
     ]);
-    expect(await membershipOf(mobile, 'SPP_2')).toMatchObject({
+    expect(await membershipOf(server, mobile, 'SPP_2')).toMatchObject({
       membershipState: 'ACTIVE',
       linked: true,
       pendingRelinkStartDate: null,
       partnerProgramMembershipEndDate: '2026-07-15T12:00:00+05:30',
     });
-    const activities = await activitiesOf(mobile, 'SPP_2');
+    const activities = await activityRows(server.database.db, mobile, 'SPP_2');
     expect(activities.map((a) => [a.activity_type, a.source])).toEqual([
       ['ENROLLMENT', 'API'],
       ['SUPPLEMENTARY_MEMBERSHIP_STARTED', 'API'],
@@ -632,7 +611,7 @@ describe('MEMBERSHIP_RELINKING_CANCELLED', () => {
     expect(entryCode((await relink(mobile, '2026-08-01')).body)).toBe(200);
     server.clock.advance({ hours: 24 * 31 });
     try {
-      expect(await membershipOf(mobile, 'SPP_2')).toMatchObject({
+      expect(await membershipOf(server, mobile, 'SPP_2')).toMatchObject({
         membershipState: 'EXPIRED',
         linked: false,
         pendingRelinkStartDate: '2026-08-01T00:00:00+05:30',
@@ -653,21 +632,23 @@ describe('MEMBERSHIP_RELINKING_CANCELLED', () => {
       expect(statusOf(renew.body).code).toBe(2004);
       const response = await update([[{ mobile }, [cancel()]]]);
       expect(statusOf(response.body).code).toBe(200);
-      expect(await membershipOf(mobile, 'SPP_2')).toMatchObject({
+      expect(await membershipOf(server, mobile, 'SPP_2')).toMatchObject({
         membershipState: 'EXPIRED',
         linked: false,
         pendingRelinkStartDate: null,
       });
       expect(statusOf((await update([[{ mobile }, [cancel()]]])).body).code).toBe(2004);
       server.clock.set('2026-08-02T00:00:00Z');
-      expect((await membershipOf(mobile, 'SPP_2')).membershipState).toBe('EXPIRED');
-      expect((await activitiesOf(mobile, 'SPP_2')).map((a) => [a.activity_type, a.source])).toEqual([
-        ['ENROLLMENT', 'API'],
-        ['SUPPLEMENTARY_MEMBERSHIP_STARTED', 'API'],
-        ['RELINK_SCHEDULED', 'API'],
-        ['SUPPLEMENTARY_MEMBERSHIP_EXPIRED', 'JOB'],
-        ['RELINK_CANCELLED', 'API'],
-      ]);
+      expect((await membershipOf(server, mobile, 'SPP_2')).membershipState).toBe('EXPIRED');
+      expect((await activityRows(server.database.db, mobile, 'SPP_2')).map((a) => [a.activity_type, a.source])).toEqual(
+        [
+          ['ENROLLMENT', 'API'],
+          ['SUPPLEMENTARY_MEMBERSHIP_STARTED', 'API'],
+          ['RELINK_SCHEDULED', 'API'],
+          ['SUPPLEMENTARY_MEMBERSHIP_EXPIRED', 'JOB'],
+          ['RELINK_CANCELLED', 'API'],
+        ],
+      );
     } finally {
       server.clock.set(NOW);
     }
@@ -760,7 +741,7 @@ describe('batches', () => {
     expect(response.status).toBe(httpStatus);
     expect(response.body).toEqual({ errors: [{ status: false, code, message: expect.any(String) }], warnings: [] });
     expect(await activityCount()).toBe(before);
-    expect((await membershipOf(linked, 'Goldstar')).partnerTierNumber).toBe(1);
+    expect((await membershipOf(server, linked, 'Goldstar')).partnerTierNumber).toBe(1);
   });
 
   it('answers 200 when all succeed, 201 when some fail, 400 when all fail', async () => {
@@ -812,8 +793,8 @@ describe('batches', () => {
         statusOf(response.body, 1, 1),
       ].map((s) => s.code),
     ).toEqual([200, 2023, 200, 200]);
-    expect((await membershipOf(mobile, 'Goldstar')).partnerTierName).toBe('Gold');
-    expect((await activitiesOf(mobile, 'Goldstar')).map((a) => a.activity_type)).toEqual([
+    expect((await membershipOf(server, mobile, 'Goldstar')).partnerTierName).toBe('Gold');
+    expect((await activityRows(server.database.db, mobile, 'Goldstar')).map((a) => a.activity_type)).toEqual([
       'ENROLLMENT',
       'UPGRADE',
       'UPGRADE',
@@ -867,6 +848,6 @@ describe('batches', () => {
       mobile: '910000000000',
       status: { status: false, code: 1011, message: 'Cannot find customer for provided identifier' },
     });
-    expect((await membershipOf(mobile, 'Goldstar')).partnerTierName).toBe('Gold');
+    expect((await membershipOf(server, mobile, 'Goldstar')).partnerTierName).toBe('Gold');
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
-import { applyDeclarations } from '../../src/domain/configuration.js';
+import { applyDeclarations } from '../../src/domain/configuration/apply.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { backend, createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
@@ -62,48 +62,21 @@ function daysFromNow(days: number): string {
 }
 
 describe('worker processes', () => {
-  if (backend === 'postgres') {
-    it('two workers on one PostgreSQL activate 10,000 due relinks, none missed, none twice', async () => {
+  it.skipIf(backend !== 'postgres')(
+    'two workers on one PostgreSQL activate 10,000 due relinks, none missed, none twice (PostgreSQL only)',
+    async () => {
       const race = await createTestDatabase();
       try {
         await raceWorkers(race);
       } finally {
         await race.drop();
       }
-    });
+    },
+  );
 
-    async function raceWorkers(race: TestDatabase) {
-      const db = race.db;
-      await applyDeclarations(db, lifecycleDeclarations(0), {
-        defaultTimezone: 'UTC',
-        clock: new ManualClock(Temporal.Now.instant()),
-      });
-      await seedDueRelinks(db, 10_000, 'SUB', daysFromNow(-20), daysFromNow(-1));
-      const env = { DATABASE_URL: race.url!, SCHEDULER_BATCH_SIZE: '250', LOG_LEVEL: 'info' };
-      const workers = [runCli(['jobs', 'run', '--once'], env), runCli(['jobs', 'run', '--once'], env)];
-      expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
-      const handled = workers.map((w) => /"transitions":(\d+)/.exec(w.output())?.[1]).map(Number);
-      expect(handled[0]! + handled[1]!).toBe(10_000);
-      expect(handled.every((n) => n > 0)).toBe(true);
-      const counts = await db
-        .selectFrom('membership_activities')
-        .select(['membership_id'])
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('activity_type', '=', 'SUPPLEMENTARY_MEMBERSHIP_STARTED')
-        .where('source', '=', 'JOB')
-        .groupBy('membership_id')
-        .execute();
-      expect(counts).toHaveLength(10_000);
-      expect(counts.filter((c) => Number(c.n) !== 1)).toEqual([]);
-      const active = await db
-        .selectFrom('memberships')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('state', '=', 'ACTIVE')
-        .executeTakeFirstOrThrow();
-      expect(Number(active.n)).toBe(10_000);
-    }
-  } else {
-    it('refuses a worker process beside a running service on one DATA_DIR', async () => {
+  it.skipIf(backend !== 'pglite')(
+    'refuses a worker process beside a running service on one DATA_DIR (PGlite only: one process per data folder)',
+    async () => {
       const service = await startService({ ...storage, CONFIG_FILE: configFile });
       try {
         const worker = runCli(['jobs', 'run', '--once'], storage);
@@ -112,9 +85,40 @@ describe('worker processes', () => {
       } finally {
         expect(await service.stop()).toBe(0);
       }
-    });
-  }
+    },
+  );
 });
+
+async function raceWorkers(race: TestDatabase) {
+  const db = race.db;
+  await applyDeclarations(db, lifecycleDeclarations(0), {
+    defaultTimezone: 'UTC',
+    clock: new ManualClock(Temporal.Now.instant()),
+  });
+  await seedDueRelinks(db, 10_000, 'SUB', daysFromNow(-20), daysFromNow(-1));
+  const env = { DATABASE_URL: race.url!, SCHEDULER_BATCH_SIZE: '250', LOG_LEVEL: 'info' };
+  const workers = [runCli(['jobs', 'run', '--once'], env), runCli(['jobs', 'run', '--once'], env)];
+  expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+  const handled = workers.map((w) => /"transitions":(\d+)/.exec(w.output())?.[1]).map(Number);
+  expect(handled[0]! + handled[1]!).toBe(10_000);
+  expect(handled.every((n) => n > 0)).toBe(true);
+  const counts = await db
+    .selectFrom('membership_activities')
+    .select(['membership_id'])
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('activity_type', '=', 'SUPPLEMENTARY_MEMBERSHIP_STARTED')
+    .where('source', '=', 'JOB')
+    .groupBy('membership_id')
+    .execute();
+  expect(counts).toHaveLength(10_000);
+  expect(counts.filter((c) => Number(c.n) !== 1)).toEqual([]);
+  const active = await db
+    .selectFrom('memberships')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('state', '=', 'ACTIVE')
+    .executeTakeFirstOrThrow();
+  expect(Number(active.n)).toBe(10_000);
+}
 
 describe('the sandbox clock and restarts', () => {
   const mobile = lifeMobile(1);

@@ -1,4 +1,4 @@
-import type { Declarations } from '../../src/domain/declarations.js';
+import type { Declarations } from '../../src/domain/configuration/declarations.js';
 import type { TestServer } from './server.js';
 
 /** 12:00 in Asia/Kolkata: the clock every link test starts at unless it says otherwise. */

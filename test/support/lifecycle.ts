@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { DB } from '../../src/db/database.js';
-import type { Declarations } from '../../src/domain/declarations.js';
+import type { Declarations } from '../../src/domain/configuration/declarations.js';
 
 export const LIFE_TILL: [string, string] = ['life.till', 'life-secret'];
 

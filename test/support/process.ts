@@ -17,6 +17,8 @@ export interface ServiceProcess {
 export interface RunOptions {
   /** A command the service runs under, such as `['unshare', '-pf', '--mount-proc']`. */
   wrapper?: string[];
+  /** A compiled `cli.js` to run with plain Node.js instead of `src/cli.ts` under tsx. */
+  cli?: string;
 }
 
 export function tempDir(prefix: string): string {
@@ -34,9 +36,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Runs `src/cli.ts <args>` as its own process, as `npm start` does. */
+/** Runs `src/cli.ts <args>` as its own process, as `npm start` does (or the compiled `options.cli`). */
 export function runCli(args: string[], env: Record<string, string>, options: RunOptions = {}) {
-  const [command, ...commandArgs] = [...(options.wrapper ?? []), process.execPath, '--import', 'tsx', 'src/cli.ts'];
+  const entry = options.cli ? [options.cli] : ['--import', 'tsx', 'src/cli.ts'];
+  const [command, ...commandArgs] = [...(options.wrapper ?? []), process.execPath, ...entry];
   const child = spawn(command!, [...commandArgs, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

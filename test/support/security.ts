@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
-import type { Declarations } from '../../src/domain/declarations.js';
+import type { Declarations } from '../../src/domain/configuration/declarations.js';
 import { signingKeyFromPem, type SigningKey } from '../../src/domain/signing-key.js';
 import type { TestResponse, TestServer } from './server.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { indexCustomers, parseCustomer, resolveCustomer, type StoredCustomer } from '../../src/domain/customers.js';
+import { indexCustomers, parseCustomer, resolveCustomer } from '../../src/domain/customers.js';
+import type { StoredCustomer } from '../../src/model/customer.js';
 
 const priya: StoredCustomer = {
   id: 101,

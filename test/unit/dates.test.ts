@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Temporal } from 'temporal-polyfill';
+import { fromDate, toDate } from '../../src/db/instants.js';
 import {
   addCycle,
   formatInZone,
   formatUtc,
-  fromDate,
   isBeforeToday,
   isValidTimeZone,
   parseApiDate,
-  toDate,
 } from '../../src/domain/dates.js';
 
 const KOLKATA = 'Asia/Kolkata';

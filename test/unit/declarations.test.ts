@@ -8,7 +8,7 @@ import {
   DeclarationError,
   readDeclarationsFile,
   type PartnerProgramDeclaration,
-} from '../../src/domain/declarations.js';
+} from '../../src/domain/configuration/declarations.js';
 
 /** A valid file in the demo's shape; each test breaks one thing of a fresh copy. */
 function goodFile() {

@@ -1,6 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
 import { describe, expect, it } from 'vitest';
-import type { Membership } from '../../src/domain/model.js';
+import type { Membership } from '../../src/model/membership.js';
 import { advanceMembership } from '../../src/domain/timeline.js';
 
 const at = (iso: string) => Temporal.Instant.from(iso);

@@ -1,35 +1,11 @@
 import { sql, type Transaction } from 'kysely';
-import type { Temporal } from 'temporal-polyfill';
-import { fromDate } from '../../domain/dates.js';
-import type { Membership, ProgramType } from '../../domain/model.js';
+import type { HistoryFilters, HistoryMembership, RecordedActivity } from '../../model/membership.js';
 import type { DB } from '../database.js';
+import { fromDate } from '../instants.js';
 import type { Database } from '../schema.js';
 import { toMembership } from './memberships.repository.js';
 
 type Reader = DB | Transaction<Database>;
-
-export interface HistoryFilters {
-  partnerProgramId?: number;
-  partnerProgramType?: ProgramType;
-}
-
-/** A membership as stored, with what the activity history shows of its program. */
-export interface HistoryMembershipRow {
-  membership: Membership;
-  loyaltyProgramName: string;
-  programName: string;
-  description: string | null;
-  tierName: string | null;
-  tierBased: boolean;
-  /** The newest recorded activity, which orders the programs of the history. */
-  lastActivity: { type: string; at: Temporal.Instant } | null;
-}
-
-export interface StoredActivity {
-  membershipId: number;
-  type: string;
-  at: Temporal.Instant;
-}
 
 /**
  * Every membership of one customer that passes the filters, with its program's labels and its
@@ -41,7 +17,7 @@ export async function findHistoryMemberships(
   orgId: number,
   customerId: number,
   filters: HistoryFilters,
-): Promise<HistoryMembershipRow[]> {
+): Promise<HistoryMembership[]> {
   let query = db
     .selectFrom('memberships as m')
     .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
@@ -99,7 +75,7 @@ export async function findActivitiesOfMemberships(
   db: Reader,
   orgId: number,
   membershipIds: readonly number[],
-): Promise<StoredActivity[]> {
+): Promise<RecordedActivity[]> {
   if (membershipIds.length === 0) return [];
   const rows = await db
     .selectFrom('membership_activities')

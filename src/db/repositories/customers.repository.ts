@@ -1,40 +1,84 @@
 import { sql, type Transaction } from 'kysely';
+import type { Temporal } from 'temporal-polyfill';
+import type {
+  CustomerIdentifiers,
+  CustomerRecord,
+  IdentifierField,
+  IdentifierName,
+  IdentifierSet,
+  StoredCustomer,
+} from '../../model/customer.js';
+import { isStorableText } from '../../model/text.js';
 import type { DB } from '../database.js';
+import {
+  DEADLOCK_DETECTED,
+  LOCK_NOT_AVAILABLE,
+  LockTimeoutError,
+  sqlState,
+  UNIQUE_VIOLATION,
+  violationOf,
+} from '../errors.js';
+import { fromDate, toDate } from '../instants.js';
 import type { Database } from '../schema.js';
-import { UNIQUE_VIOLATION } from '../errors.js';
-import { violationOf } from './configuration.repository.js';
 
 /**
- * Customers as the admin API and the config file write them: a whole batch (up to 1000) is read,
- * written and enrolled with a constant number of statements, the rows passed as one jsonb array.
+ * Customers and their loyalty enrolments. A whole batch (up to 1000) is read, written and
+ * enrolled with a constant number of statements, the rows passed as one jsonb array.
  */
 
-export type IdentifierField = 'mobile' | 'email' | 'externalId';
-
-export interface CustomerIdentifiers {
-  id: number;
-  mobile: string | null;
-  email: string | null;
-  externalId: string | null;
+/**
+ * Finds the org's customers named by any of the identifiers and locks them, in id order so two
+ * batches never deadlock. Every partner-program write takes these locks first, which serialises
+ * all work on one customer across requests and instances. Waits at most `lockTimeoutMs`, then
+ * throws LockTimeoutError.
+ */
+export async function lockCustomers(
+  trx: Transaction<Database>,
+  orgId: number,
+  identifiers: IdentifierSet,
+  lockTimeoutMs: number,
+): Promise<StoredCustomer[]> {
+  await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`.execute(trx);
+  const { rows } = await selectForUpdate(trx, orgId, identifiers).catch((error: unknown) => {
+    const state = sqlState(error);
+    if (state === LOCK_NOT_AVAILABLE || state === DEADLOCK_DETECTED) throw new LockTimeoutError({ cause: error });
+    throw error;
+  });
+  return rows.map((r) => ({
+    id: r.id,
+    mobile: r.mobile,
+    email: r.email,
+    externalId: r.external_id,
+    loyaltyProgramIds: r.loyalty_program_ids.map(Number),
+  }));
 }
 
-export interface CustomerRecord extends CustomerIdentifiers {
-  loyaltyProgramIds: number[];
-  createdAt: Date;
-}
-
-export interface IdentifierKeys {
-  ids: number[];
-  mobiles: string[];
-  emails: string[];
-  externalIds: string[];
+function selectForUpdate(trx: Transaction<Database>, orgId: number, identifiers: IdentifierSet) {
+  return sql<{
+    id: number;
+    mobile: string | null;
+    email: string | null;
+    external_id: string | null;
+    loyalty_program_ids: number[];
+  }>`
+    select c.id, c.mobile, c.email, c.external_id,
+      coalesce((select array_agg(e.loyalty_program_id) from customer_enrolments e where e.customer_id = c.id),
+               '{}') as loyalty_program_ids
+    from customers c
+    where c.org_id = ${orgId}
+      and (c.id = any(${identifiers.ids}::bigint[])
+        or c.mobile = any(${identifiers.mobiles}::text[])
+        or c.email = any(${identifiers.emails}::text[])
+        or c.external_id = any(${identifiers.externalIds}::text[]))
+    order by c.id
+    for update of c`.execute(trx);
 }
 
 /** The org's customers holding any of these identifiers, locked until the transaction ends. */
 export async function lockCustomersMatching(
   trx: Transaction<Database>,
   orgId: number,
-  keys: IdentifierKeys,
+  keys: IdentifierSet,
 ): Promise<CustomerIdentifiers[]> {
   const { rows } = await sql<CustomerIdentifiers>`
     select id, mobile, email, external_id as "externalId"
@@ -54,7 +98,7 @@ export interface CustomerChanges {
   vacate: number[];
   updates: CustomerIdentifiers[];
   inserts: Omit<CustomerIdentifiers, 'id'>[];
-  createdAt: Date;
+  createdAt: Temporal.Instant;
 }
 
 export type CustomerWrite =
@@ -92,7 +136,7 @@ export async function writeCustomers(
     if (changes.inserts.length === 0) return { ok: true, inserted: [] };
     const { rows } = await sql<CustomerIdentifiers>`
       insert into customers (org_id, mobile, email, external_id, created_at)
-      select ${orgId}, v.mobile, v.email, v.external_id, ${changes.createdAt}::timestamptz
+      select ${orgId}, v.mobile, v.email, v.external_id, ${toDate(changes.createdAt)}::timestamptz
       from jsonb_to_recordset(${asJson(changes.inserts)}::jsonb) as v(mobile text, email text, external_id text)
       returning id, mobile, email, external_id as "externalId"`.execute(trx);
     return { ok: true, inserted: rows };
@@ -120,7 +164,7 @@ export async function enrolCustomers(
 
 export async function findCustomersByIds(db: DB, orgId: number, ids: number[]): Promise<CustomerRecord[]> {
   if (ids.length === 0) return [];
-  return db
+  const rows = await db
     .selectFrom('customers as c')
     .select([
       'c.id',
@@ -136,4 +180,48 @@ export async function findCustomersByIds(db: DB, orgId: number, ids: number[]): 
     .where('c.id', '=', sql<number>`any(${ids}::bigint[])`)
     .orderBy('c.id')
     .execute();
+  return rows.map((row) => ({ ...row, createdAt: fromDate(row.createdAt) }));
+}
+
+const columnOf = { id: 'id', mobile: 'mobile', email: 'email', externalId: 'external_id' } as const;
+
+/** One customer of the org by one identifier, with its loyalty enrolments. */
+export async function findCustomerByIdentifier(
+  db: DB,
+  orgId: number,
+  name: IdentifierName,
+  value: string | number,
+): Promise<StoredCustomer | undefined> {
+  // No stored identifier holds what PostgreSQL text cannot: nothing to look for.
+  if (typeof value === 'string' && !isStorableText(value)) return undefined;
+  const row = await db
+    .selectFrom('customers as c')
+    .select(['c.id', 'c.mobile', 'c.email', 'c.external_id'])
+    .select(
+      sql<
+        number[] | null
+      >`(select array_agg(e.loyalty_program_id) from customer_enrolments e where e.customer_id = c.id)`.as(
+        'loyalty_program_ids',
+      ),
+    )
+    .where('c.org_id', '=', orgId)
+    .where(`c.${columnOf[name]}`, '=', value)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    mobile: row.mobile,
+    email: row.email,
+    externalId: row.external_id,
+    loyaltyProgramIds: (row.loyalty_program_ids ?? []).map(Number).sort((a, b) => a - b),
+  };
+}
+
+export async function countCustomers(db: DB, orgId: number): Promise<number> {
+  const row = await db
+    .selectFrom('customers')
+    .select((eb) => eb.fn.countAll<string | number>().as('count'))
+    .where('org_id', '=', orgId)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }

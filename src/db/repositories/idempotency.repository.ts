@@ -1,20 +1,17 @@
+import type { Temporal } from 'temporal-polyfill';
+import type { IdempotencyScope, StoredIdempotencyKey } from '../../model/idempotency.js';
 import type { DB } from '../database.js';
+import { toDate } from '../instants.js';
 
 /** Idempotency-Key claims and stored answers (SPEC §11), keyed by org, credential and key. */
-
-export interface IdempotencyScope {
-  orgId: number;
-  credential: string;
-  key: string;
-}
 
 export interface IdempotencyClaim {
   requestHash: string;
   token: string;
-  now: Date;
-  expiresAt: Date;
+  now: Temporal.Instant;
+  expiresAt: Temporal.Instant;
   /** An unanswered claim made at or before this instant is abandoned (its holder died) and may be taken over. */
-  abandonedBefore: Date;
+  abandonedBefore: Temporal.Instant;
 }
 
 const inScope = (scope: IdempotencyScope) =>
@@ -25,14 +22,15 @@ const inScope = (scope: IdempotencyScope) =>
  * same request becomes ours; anything else is left alone. True when we hold the claim.
  */
 export async function claimIdempotencyKey(db: DB, scope: IdempotencyScope, claim: IdempotencyClaim): Promise<boolean> {
+  const now = toDate(claim.now);
   const row = await db
     .insertInto('idempotency_keys')
     .values({
       ...inScope(scope),
       request_hash: claim.requestHash,
       claim_token: claim.token,
-      claimed_at: claim.now,
-      expires_at: claim.expiresAt,
+      claimed_at: now,
+      expires_at: toDate(claim.expiresAt),
     })
     .onConflict((oc) =>
       oc
@@ -47,10 +45,10 @@ export async function claimIdempotencyKey(db: DB, scope: IdempotencyScope, claim
         })
         .where((eb) =>
           eb.or([
-            eb('idempotency_keys.expires_at', '<=', claim.now),
+            eb('idempotency_keys.expires_at', '<=', now),
             eb.and([
               eb('idempotency_keys.status_code', 'is', null),
-              eb('idempotency_keys.claimed_at', '<=', claim.abandonedBefore),
+              eb('idempotency_keys.claimed_at', '<=', toDate(claim.abandonedBefore)),
               eb('idempotency_keys.request_hash', '=', claim.requestHash),
             ]),
           ]),
@@ -59,12 +57,6 @@ export async function claimIdempotencyKey(db: DB, scope: IdempotencyScope, claim
     .returning('claim_token')
     .executeTakeFirst();
   return row?.claim_token === claim.token;
-}
-
-export interface StoredIdempotencyKey {
-  requestHash: string;
-  statusCode: number | null;
-  responseBody: string | null;
 }
 
 export async function findIdempotencyKey(db: DB, scope: IdempotencyScope): Promise<StoredIdempotencyKey | undefined> {
@@ -106,6 +98,6 @@ export async function releaseIdempotencyKey(db: DB, scope: IdempotencyScope, tok
 }
 
 /** Keys of the org past their 24 hours: nothing replays them any more. */
-export async function deleteExpiredIdempotencyKeys(db: DB, orgId: number, now: Date): Promise<void> {
-  await db.deleteFrom('idempotency_keys').where('org_id', '=', orgId).where('expires_at', '<=', now).execute();
+export async function deleteExpiredIdempotencyKeys(db: DB, orgId: number, now: Temporal.Instant): Promise<void> {
+  await db.deleteFrom('idempotency_keys').where('org_id', '=', orgId).where('expires_at', '<=', toDate(now)).execute();
 }

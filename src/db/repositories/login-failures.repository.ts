@@ -1,4 +1,6 @@
+import type { Temporal } from 'temporal-polyfill';
 import type { DB } from '../database.js';
+import { fromDate, toDate } from '../instants.js';
 
 /** Failed logins, shared by every instance on the database (SPEC §10 throttling). */
 
@@ -6,24 +8,32 @@ import type { DB } from '../database.js';
 export async function recentLoginFailures(
   db: DB,
   subject: string,
-  since: Date,
-  until: Date,
+  since: Temporal.Instant,
+  until: Temporal.Instant,
   limit: number,
-): Promise<Date[]> {
+): Promise<Temporal.Instant[]> {
   const rows = await db
     .selectFrom('login_failures')
     .select('failed_at')
     .where('subject', '=', subject)
-    .where('failed_at', '>', since)
-    .where('failed_at', '<=', until)
+    .where('failed_at', '>', toDate(since))
+    .where('failed_at', '<=', toDate(until))
     .orderBy('failed_at', 'desc')
     .limit(limit)
     .execute();
-  return rows.map((row) => row.failed_at);
+  return rows.map((row) => fromDate(row.failed_at));
 }
 
 /** Records one failure and drops every failure that has left the window, whoever's it was. */
-export async function recordLoginFailure(db: DB, subject: string, at: Date, forgetBefore: Date): Promise<void> {
-  await db.insertInto('login_failures').values({ subject, failed_at: at }).execute();
-  await db.deleteFrom('login_failures').where('failed_at', '<=', forgetBefore).execute();
+export async function recordLoginFailure(
+  db: DB,
+  subject: string,
+  at: Temporal.Instant,
+  forgetBefore: Temporal.Instant,
+): Promise<void> {
+  await db
+    .insertInto('login_failures')
+    .values({ subject, failed_at: toDate(at) })
+    .execute();
+  await db.deleteFrom('login_failures').where('failed_at', '<=', toDate(forgetBefore)).execute();
 }

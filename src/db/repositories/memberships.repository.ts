@@ -1,66 +1,9 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Temporal } from 'temporal-polyfill';
-import type { StoredCustomer } from '../../domain/customers.js';
-import { fromDate } from '../../domain/dates.js';
-import { CustomersBusyError } from '../../domain/errors.js';
-import type { Activity, Membership } from '../../domain/model.js';
+import type { Activity, Membership, MembershipLabels } from '../../model/membership.js';
 import type { DB } from '../database.js';
-import { DEADLOCK_DETECTED, LOCK_NOT_AVAILABLE, sqlState } from '../errors.js';
+import { fromDateOrNull } from '../instants.js';
 import type { Database, MembershipsTable } from '../schema.js';
-
-export interface IdentifierSets {
-  ids: number[];
-  mobiles: string[];
-  emails: string[];
-  externalIds: string[];
-}
-
-/**
- * Finds the org's customers named by any of the identifiers and locks them, in id order so two
- * batches never deadlock. Every partner-program write takes these locks first, which serialises
- * all work on one customer across requests and instances. Waits at most `lockTimeoutMs`.
- */
-export async function lockCustomers(
-  trx: Transaction<Database>,
-  orgId: number,
-  identifiers: IdentifierSets,
-  lockTimeoutMs: number,
-): Promise<StoredCustomer[]> {
-  await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`.execute(trx);
-  const { rows } = await selectForUpdate(trx, orgId, identifiers).catch((error: unknown) => {
-    const state = sqlState(error);
-    if (state === LOCK_NOT_AVAILABLE || state === DEADLOCK_DETECTED) throw new CustomersBusyError({ cause: error });
-    throw error;
-  });
-  return rows.map((r) => ({
-    id: r.id,
-    mobile: r.mobile,
-    email: r.email,
-    externalId: r.external_id,
-    loyaltyProgramIds: r.loyalty_program_ids.map(Number),
-  }));
-}
-
-function selectForUpdate(trx: Transaction<Database>, orgId: number, identifiers: IdentifierSets) {
-  return sql<{
-    id: number;
-    mobile: string | null;
-    email: string | null;
-    external_id: string | null;
-    loyalty_program_ids: number[];
-  }>`
-    select c.id, c.mobile, c.email, c.external_id,
-      coalesce((select array_agg(e.loyalty_program_id) from customer_enrolments e where e.customer_id = c.id),
-               '{}') as loyalty_program_ids
-    from customers c
-    where c.org_id = ${orgId}
-      and (c.id = any(${identifiers.ids}::bigint[])
-        or c.mobile = any(${identifiers.mobiles}::text[])
-        or c.email = any(${identifiers.emails}::text[])
-        or c.external_id = any(${identifiers.externalIds}::text[]))
-    order by c.id
-    for update of c`.execute(trx);
-}
 
 /** Every membership of the given customers, with the program facts the rules need. */
 export async function findMembershipsOfCustomers(
@@ -80,6 +23,20 @@ export async function findMembershipsOfCustomers(
   return rows.map(toMembership);
 }
 
+/** Names of the programs and tiers of a customer's memberships, for display. */
+export async function findMembershipLabels(db: DB, orgId: number, customerId: number): Promise<MembershipLabels[]> {
+  return db
+    .selectFrom('memberships as m')
+    .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
+    .leftJoin('partner_program_tiers as t', (join) =>
+      join.onRef('t.partner_program_id', '=', 'm.partner_program_id').onRef('t.number', '=', 'm.tier_number'),
+    )
+    .select(['m.partner_program_id as programId', 'p.name as programName', 't.name as tierName'])
+    .where('m.org_id', '=', orgId)
+    .where('m.customer_id', '=', customerId)
+    .execute();
+}
+
 /** A membership row joined with its program's loyalty program id and cycle. */
 export function toMembership(r: MembershipRow): Membership {
   return {
@@ -93,10 +50,10 @@ export function toMembership(r: MembershipRow): Membership {
     partnerMembershipId: r.partner_membership_id,
     state: r.state,
     tierNumber: r.tier_number,
-    tierExpiry: instantOrNull(r.tier_expiry_at),
-    start: instantOrNull(r.start_at),
-    end: instantOrNull(r.end_at),
-    pendingRelinkStart: instantOrNull(r.pending_relink_start_at),
+    tierExpiry: fromDateOrNull(r.tier_expiry_at),
+    start: fromDateOrNull(r.start_at),
+    end: fromDateOrNull(r.end_at),
+    pendingRelinkStart: fromDateOrNull(r.pending_relink_start_at),
   };
 }
 
@@ -109,10 +66,6 @@ export type MembershipRow = Selectable<MembershipsTable> & {
 /** Date#toISOString is an order of magnitude cheaper than Instant#toString (a hot path: every row of every batch). */
 function iso(instant: Temporal.Instant | null): string | null {
   return instant === null ? null : new Date(instant.epochMilliseconds).toISOString();
-}
-
-function instantOrNull(date: Date | null): Temporal.Instant | null {
-  return date ? fromDate(date) : null;
 }
 
 /**

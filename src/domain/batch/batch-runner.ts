@@ -1,25 +1,17 @@
 import type { Temporal } from 'temporal-polyfill';
 import type { DB } from '../../db/database.js';
-import {
-  findMembershipsOfCustomers,
-  lockCustomers,
-  saveMembershipChanges,
-} from '../../db/repositories/memberships.repository.js';
-import { findProgramsByNames } from '../../db/repositories/programs.repository.js';
-import { isStorableText } from '../text.js';
+import { LockTimeoutError } from '../../db/errors.js';
+import { lockCustomers } from '../../db/repositories/customers.repository.js';
+import { findMembershipsOfCustomers, saveMembershipChanges } from '../../db/repositories/memberships.repository.js';
+import { findProgramsByNames } from '../../db/repositories/partner-programs.repository.js';
+import { identifierSetOf, type StoredCustomer } from '../../model/customer.js';
+import { membershipKey, type Activity, type Membership } from '../../model/membership.js';
+import type { PartnerProgram } from '../../model/program.js';
+import { isStorableText } from '../../model/text.js';
 import type { Caller, OrgContext } from '../caller.js';
 import type { Clock } from '../clock.js';
-import {
-  customerEcho,
-  identifiersOf,
-  indexCustomers,
-  resolveCustomer,
-  type ParsedCustomer,
-  type StoredCustomer,
-} from '../customers.js';
-import { CustomersBusyError } from '../errors.js';
-import { membershipKey, type Activity, type Membership, type PartnerProgram } from '../model.js';
-import { batchHttpStatus, customerStatus, entryOutcomes, type EntryOutcome } from '../outcomes.js';
+import { customerEcho, indexCustomers, resolveCustomer, type ParsedCustomer } from '../customers.js';
+import { customerStatus, entryOutcomes, type EntryOutcome } from '../outcomes.js';
 import { advanceMembership } from '../timeline.js';
 
 export interface BatchDependencies {
@@ -68,7 +60,6 @@ export interface EntryContext {
 export type Decide<E extends BatchEntry> = (entry: E, context: EntryContext) => EntryOutcome;
 
 export interface BatchOutcome<E extends BatchEntry> {
-  httpStatus: 200 | 201 | 400 | 500;
   items: Array<{
     customer: Record<string, unknown>;
     entries: Array<{ entry: E; status: { status: boolean; code: number; message: string } }>;
@@ -77,7 +68,7 @@ export interface BatchOutcome<E extends BatchEntry> {
   /** Set when the service itself failed (every entry answered 2001); for the log. */
   fault?: unknown;
   /** Nothing was written (2001 or 2010 on every entry): the client should retry, so the answer is not final. */
-  rolledBack?: true;
+  rolledBack?: 'CUSTOMER_BUSY' | 'INTERNAL_ERROR';
 }
 
 /**
@@ -103,7 +94,7 @@ export async function runMembershipBatch<E extends BatchEntry>(
     const programsByName = new Map(programs.map((p) => [p.name.toLowerCase(), p]));
     return await deps.db.transaction().execute(async (trx) => {
       const now = deps.clock.now();
-      const customers = await lockCustomers(trx, caller.org.id, identifiersOf(queries), deps.lockTimeoutMs);
+      const customers = await lockCustomers(trx, caller.org.id, identifierSetOf(queries), deps.lockTimeoutMs);
       const stored = await findMembershipsOfCustomers(
         trx,
         caller.org.id,
@@ -115,17 +106,16 @@ export async function runMembershipBatch<E extends BatchEntry>(
       return outcome;
     });
   } catch (error) {
-    const failure: EntryOutcome = error instanceof CustomersBusyError ? 'CUSTOMER_BUSY' : 'INTERNAL_ERROR';
+    const failure: EntryOutcome = error instanceof LockTimeoutError ? 'CUSTOMER_BUSY' : 'INTERNAL_ERROR';
     const status = { status: false, code: entryOutcomes[failure].code, message: entryOutcomes[failure].message };
     return {
-      httpStatus: failure === 'CUSTOMER_BUSY' ? 400 : 500,
       items: items.map((item) => ({
         customer: { ...item.customer.echo, status },
         entries: item.entries.map((entry) => ({ entry, status })),
       })),
       warnings: [],
       fault: failure === 'INTERNAL_ERROR' ? error : undefined,
-      rolledBack: true,
+      rolledBack: failure,
     };
   }
 }
@@ -182,8 +172,7 @@ function decideAll<E extends BatchEntry>(
   decide: Decide<E>,
 ): BatchOutcome<E> {
   const index = indexCustomers(scope.customers);
-  const outcome: BatchOutcome<E> = { httpStatus: 200, items: [], warnings: [] };
-  const succeeded: boolean[] = [];
+  const outcome: BatchOutcome<E> = { items: [], warnings: [] };
   items.forEach((item, customerIndex) => {
     const parsed = item.customer;
     const resolution = parsed.ok ? resolveCustomer(parsed, index) : ({ ok: false, outcome: parsed.outcome } as const);
@@ -196,7 +185,6 @@ function decideAll<E extends BatchEntry>(
           status: { status: false, code: status.code, message: status.message },
         })),
       });
-      succeeded.push(...(item.entries.length > 0 ? item.entries.map(() => false) : [false]));
       return;
     }
     const customer = resolution.customer;
@@ -213,12 +201,10 @@ function decideAll<E extends BatchEntry>(
     };
     const entries = item.entries.map((entry) => {
       const result = entry.failure ?? decide(entry, context);
-      succeeded.push(result === 'SUCCESS');
       const { code, message } = entryOutcomes[result];
       return { entry, status: { status: result === 'SUCCESS', code, message } };
     });
     outcome.items.push({ customer: { ...customerEcho(customer), status: customerStatus('FOUND') }, entries });
   });
-  outcome.httpStatus = batchHttpStatus(succeeded, false);
   return outcome;
 }

@@ -1,7 +1,9 @@
-import type { EntryContext } from '../batch/batch-runner.js';
-import { isLinked, type Activity } from '../model.js';
+import type { BatchEntry, EntryContext } from '../batch/batch-runner.js';
+import { isLinked, type Activity } from '../../model/membership.js';
 import type { EntryOutcome } from '../outcomes.js';
-import type { DelinkEntry } from './delink-request.js';
+
+/** One program entry of a delink request: only the program is named. */
+export type DelinkEntry = BatchEntry;
 
 /**
  * Decides one delink entry (SPEC §6): the program must exist and the customer be linked to it,

@@ -1,12 +1,19 @@
 import type { Temporal } from 'temporal-polyfill';
-import type { EntryContext } from '../batch/batch-runner.js';
+import type { BatchEntry, EntryContext } from '../batch/batch-runner.js';
 import { orgFlag } from '../caller.js';
-import { addCycle, isBeforeToday } from '../dates.js';
-import { isLinked, type Activity, type PartnerProgram } from '../model.js';
+import { addCycle, isBeforeToday, readApiDate } from '../dates.js';
+import { isLinked, type Activity } from '../../model/membership.js';
+import type { PartnerProgram } from '../../model/program.js';
 import { warningOutcomes, type EntryOutcome } from '../outcomes.js';
-import { readApiDate } from '../request-fields.js';
 import { programAvailability } from '../program-rules.js';
-import type { LinkEntry } from './link-request.js';
+
+/** One program entry of a link request, checked for shape only (the rules below decide the rest). */
+export interface LinkEntry extends BatchEntry {
+  membershipId?: string;
+  tierName?: string;
+  tierExpiry?: unknown;
+  membershipStart?: unknown;
+}
 
 /**
  * Decides one link entry (SPEC §4), checks in the specified order, the first failure winning.

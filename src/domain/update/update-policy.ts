@@ -1,10 +1,9 @@
 import type { Temporal } from 'temporal-polyfill';
-import type { EntryContext } from '../batch/batch-runner.js';
-import { isBeforeToday } from '../dates.js';
-import { isLinked, type ActivityType, type Membership, type PartnerProgram, type Tier } from '../model.js';
+import type { BatchEntry, EntryContext } from '../batch/batch-runner.js';
+import { isBeforeToday, readApiDate } from '../dates.js';
+import { isLinked, type ActivityType, type Membership } from '../../model/membership.js';
+import type { PartnerProgram, Tier } from '../../model/program.js';
 import type { EntryOutcome } from '../outcomes.js';
-import { readApiDate } from '../request-fields.js';
-import type { UpdateEntry } from './update-request.js';
 
 const UPDATE_TYPES = ['UPGRADE', 'DOWNGRADE', 'RENEW', 'UPDATE', 'MEMBERSHIP_RELINKING_CANCELLED'] as const;
 type UpdateType = (typeof UPDATE_TYPES)[number];
@@ -14,6 +13,17 @@ type TierUpdateType = Exclude<UpdateType, 'MEMBERSHIP_RELINKING_CANCELLED'>;
 interface TierChange {
   tierNumber: number | null;
   tierExpiry: Temporal.Instant | null;
+}
+
+/** One program entry of an update request, checked for shape only (the rules below decide the rest). */
+export interface UpdateEntry extends BatchEntry {
+  /** `updateType` as sent, echoed in the response ("" when it was not a string). */
+  echoType: string;
+  /** `updateType` when it is a non-empty string; its validity is a rule, checked after the program. */
+  updateType?: string;
+  tierName?: string;
+  /** Kept unparsed: the date format is a rule of the update types that use it. */
+  tierExpiry?: string;
 }
 
 /**

@@ -9,11 +9,10 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { TSchema } from 'typebox';
-import type { DB } from '../../db/database.js';
-import type { AdminFailure, AdminResult } from '../../domain/admin/outcome.js';
-import type { Clock } from '../../domain/clock.js';
+import type { AdminFailure, AdminResult } from '../../domain/configuration/outcome.js';
+import type { ConfigurationUseCases } from '../../domain/use-cases.js';
+import { isStorableText } from '../../model/text.js';
 import { problemsOf } from './problems.js';
-import { isStorableText } from '../../domain/text.js';
 
 export type AdminApp = FastifyInstance<
   RawServerDefault,
@@ -23,12 +22,8 @@ export type AdminApp = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-export interface AdminDependencies {
-  db: DB;
-  clock: Clock;
-  /** The timezone of an org created without one. */
-  defaultTimezone: string;
-}
+/** The configuration use cases, bound to the database and the clock. */
+export type AdminDependencies = ConfigurationUseCases;
 
 const statusOf = { invalid: 400, not_found: 404, conflict: 409 } as const;
 

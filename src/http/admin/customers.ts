@@ -1,6 +1,4 @@
 import { Type } from 'typebox';
-import { describeCustomer } from '../../domain/admin/views.js';
-import { upsertCustomers } from '../../domain/configuration.js';
 import { answer, notFound, type AdminApp, type AdminDependencies } from './common.js';
 import {
   adminDocs,
@@ -15,7 +13,7 @@ import {
   OrgParams,
 } from './schemas.js';
 
-export function customerRoutes(app: AdminApp, { db, clock }: AdminDependencies): void {
+export function customerRoutes(app: AdminApp, { upsertCustomers, describeCustomer }: AdminDependencies): void {
   app.post(
     '/orgs/:orgId/customers',
     {
@@ -40,7 +38,7 @@ export function customerRoutes(app: AdminApp, { db, clock }: AdminDependencies):
       },
     },
     async (request, reply) => {
-      const result = await upsertCustomers(db, Number(request.params.orgId), request.body.customers, clock);
+      const result = await upsertCustomers(Number(request.params.orgId), request.body.customers);
       return answer(reply, result.ok ? { ok: true, value: { customers: result.value } } : result);
     },
   );
@@ -61,7 +59,7 @@ export function customerRoutes(app: AdminApp, { db, clock }: AdminDependencies):
     },
     async (request, reply) => {
       const { orgId, customerId } = request.params;
-      const customer = await describeCustomer(db, Number(orgId), Number(customerId));
+      const customer = await describeCustomer(Number(orgId), Number(customerId));
       return customer ?? notFound(reply, `customer ${customerId} in org ${orgId}`);
     },
   );

@@ -1,8 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { DB } from '../../db/database.js';
 import type { Clock } from '../../domain/clock.js';
 import type { SandboxClock } from '../../domain/sandbox-clock.js';
+import type { ConfigurationUseCases } from '../../domain/use-cases.js';
 import { requireAdminToken } from './auth.js';
 import { clockRoutes } from './clock.js';
 import { rejectInvalidRequest } from './common.js';
@@ -14,10 +14,8 @@ import { tillRoutes } from './tills.js';
 
 export interface AdminRoutesOptions {
   token: string;
-  db: DB;
+  configuration: ConfigurationUseCases;
   clock: Clock;
-  /** The timezone of an org created through the API without one; UTC unless given. */
-  defaultTimezone?: string;
   /** Present when ALLOW_CLOCK_OVERRIDE=true: the clock the admin API may move. */
   sandbox?: SandboxClock;
 }
@@ -28,7 +26,6 @@ export interface AdminRoutesOptions {
  */
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (instance, opts) => {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  const dependencies = { db: opts.db, clock: opts.clock, defaultTimezone: opts.defaultTimezone ?? 'UTC' };
 
   app.addHook('onRequest', requireAdminToken(opts.token));
   // Ajv's first error alone names a field poorly; rejectInvalidRequest reports every problem by path.
@@ -37,10 +34,10 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (instan
   });
   app.addHook('preHandler', rejectInvalidRequest);
 
-  orgRoutes(app, dependencies);
-  partnerProgramRoutes(app, dependencies);
-  tillRoutes(app, dependencies);
-  oauthClientRoutes(app, dependencies);
-  customerRoutes(app, dependencies);
+  orgRoutes(app, opts.configuration);
+  partnerProgramRoutes(app, opts.configuration);
+  tillRoutes(app, opts.configuration);
+  oauthClientRoutes(app, opts.configuration);
+  customerRoutes(app, opts.configuration);
   clockRoutes(app, { clock: opts.clock, sandbox: opts.sandbox });
 };

@@ -1,5 +1,4 @@
 import { Type } from 'typebox';
-import { describeOAuthClients, putOAuthClient, removeOAuthClient } from '../../domain/admin/oauth-clients.js';
 import { answer, notFound, sendFailure, type AdminApp, type AdminDependencies } from './common.js';
 import {
   adminDocs,
@@ -15,7 +14,10 @@ import {
 
 const NO_CLIENT = 'No such org, or no such OAuth client in it';
 
-export function oauthClientRoutes(app: AdminApp, { db, clock }: AdminDependencies): void {
+export function oauthClientRoutes(
+  app: AdminApp,
+  { describeOAuthClients, putOAuthClient, removeOAuthClient }: AdminDependencies,
+): void {
   app.get(
     '/orgs/:orgId/oauthClients',
     {
@@ -31,7 +33,7 @@ export function oauthClientRoutes(app: AdminApp, { db, clock }: AdminDependencie
       },
     },
     async (request, reply) => {
-      const oauthClients = await describeOAuthClients(db, Number(request.params.orgId));
+      const oauthClients = await describeOAuthClients(Number(request.params.orgId));
       return oauthClients ? { oauthClients } : notFound(reply, `org ${request.params.orgId}`);
     },
   );
@@ -49,7 +51,7 @@ export function oauthClientRoutes(app: AdminApp, { db, clock }: AdminDependencie
     },
     async (request, reply) => {
       const { orgId, key } = request.params;
-      const [client] = (await describeOAuthClients(db, Number(orgId), key)) ?? [];
+      const [client] = (await describeOAuthClients(Number(orgId), key)) ?? [];
       return client ?? notFound(reply, `OAuth client "${key}" in org ${orgId}`);
     },
   );
@@ -73,7 +75,7 @@ export function oauthClientRoutes(app: AdminApp, { db, clock }: AdminDependencie
     },
     async (request, reply) => {
       const { orgId, key } = request.params;
-      return answer(reply, await putOAuthClient(db, Number(orgId), key, request.body, clock));
+      return answer(reply, await putOAuthClient(Number(orgId), key, request.body));
     },
   );
 
@@ -93,7 +95,7 @@ export function oauthClientRoutes(app: AdminApp, { db, clock }: AdminDependencie
     },
     async (request, reply) => {
       const { orgId, key } = request.params;
-      const result = await removeOAuthClient(db, Number(orgId), key);
+      const result = await removeOAuthClient(Number(orgId), key);
       return result.ok ? reply.code(204).send(null) : sendFailure(reply, result.failure);
     },
   );

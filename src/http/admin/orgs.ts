@@ -1,6 +1,4 @@
 import { Type } from 'typebox';
-import { describeOrg, listOrgSummaries } from '../../domain/admin/views.js';
-import { patchOrgConfigs, putLoyaltyProgram, putOrg } from '../../domain/configuration.js';
 import { answer, notFound, type AdminApp, type AdminDependencies } from './common.js';
 import {
   adminDocs,
@@ -18,7 +16,10 @@ import {
   OrgView,
 } from './schemas.js';
 
-export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependencies): void {
+export function orgRoutes(
+  app: AdminApp,
+  { listOrgs, describeOrg, putOrg, patchOrgConfigs, putLoyaltyProgram }: AdminDependencies,
+): void {
   app.get(
     '/orgs',
     {
@@ -29,7 +30,7 @@ export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependenc
         response: { 200: Type.Object({ orgs: Type.Array(OrgSummary) }), ...adminErrors() },
       },
     },
-    async () => ({ orgs: await listOrgSummaries(db) }),
+    async () => ({ orgs: await listOrgs() }),
   );
 
   app.get(
@@ -44,7 +45,7 @@ export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependenc
       },
     },
     async (request, reply) => {
-      const org = await describeOrg(db, Number(request.params.orgId));
+      const org = await describeOrg(Number(request.params.orgId));
       return org ?? notFound(reply, `org ${request.params.orgId}`);
     },
   );
@@ -62,8 +63,7 @@ export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependenc
         response: { 200: OrgSummary, ...adminErrors({ 400: INVALID }) },
       },
     },
-    async (request, reply) =>
-      answer(reply, await putOrg(db, Number(request.params.orgId), request.body, defaultTimezone)),
+    async (request, reply) => answer(reply, await putOrg(Number(request.params.orgId), request.body)),
   );
 
   app.patch(
@@ -82,7 +82,7 @@ export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependenc
       },
     },
     async (request, reply) => {
-      const result = await patchOrgConfigs(db, Number(request.params.orgId), request.body);
+      const result = await patchOrgConfigs(Number(request.params.orgId), request.body);
       return answer(reply, result.ok ? { ok: true, value: { configs: result.value } } : result);
     },
   );
@@ -104,7 +104,7 @@ export function orgRoutes(app: AdminApp, { db, defaultTimezone }: AdminDependenc
     },
     async (request, reply) => {
       const { orgId, loyaltyProgramId } = request.params;
-      return answer(reply, await putLoyaltyProgram(db, Number(orgId), Number(loyaltyProgramId), request.body));
+      return answer(reply, await putLoyaltyProgram(Number(orgId), Number(loyaltyProgramId), request.body));
     },
   );
 }

@@ -1,6 +1,4 @@
 import { Type } from 'typebox';
-import { describePartnerPrograms } from '../../domain/admin/views.js';
-import { putPartnerProgram } from '../../domain/configuration.js';
 import { answer, notFound, type AdminApp, type AdminDependencies } from './common.js';
 import {
   adminDocs,
@@ -14,7 +12,10 @@ import {
   PartnerProgramView,
 } from './schemas.js';
 
-export function partnerProgramRoutes(app: AdminApp, { db }: AdminDependencies): void {
+export function partnerProgramRoutes(
+  app: AdminApp,
+  { describePartnerPrograms, putPartnerProgram }: AdminDependencies,
+): void {
   app.get(
     '/orgs/:orgId/partnerPrograms',
     {
@@ -30,7 +31,7 @@ export function partnerProgramRoutes(app: AdminApp, { db }: AdminDependencies): 
       },
     },
     async (request, reply) => {
-      const partnerPrograms = await describePartnerPrograms(db, Number(request.params.orgId));
+      const partnerPrograms = await describePartnerPrograms(Number(request.params.orgId));
       return partnerPrograms ? { partnerPrograms } : notFound(reply, `org ${request.params.orgId}`);
     },
   );
@@ -60,7 +61,7 @@ export function partnerProgramRoutes(app: AdminApp, { db }: AdminDependencies): 
     },
     async (request, reply) => {
       const { orgId, name } = request.params;
-      return answer(reply, await putPartnerProgram(db, Number(orgId), name, request.body));
+      return answer(reply, await putPartnerProgram(Number(orgId), name, request.body));
     },
   );
 }

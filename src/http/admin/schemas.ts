@@ -8,7 +8,7 @@ import {
   OrgDeclarationSchema,
   PartnerProgramDeclarationSchema,
   TillDeclarationSchema,
-} from '../../domain/declarations.js';
+} from '../../domain/configuration/declaration-schemas.js';
 
 /** Admin bodies reuse the config file's schemas, so the file and the API accept the same values. */
 

@@ -1,6 +1,4 @@
 import { Type } from 'typebox';
-import { describeTills } from '../../domain/admin/views.js';
-import { putTill } from '../../domain/admin/tills.js';
 import { answer, notFound, type AdminApp, type AdminDependencies } from './common.js';
 import {
   adminDocs,
@@ -14,7 +12,7 @@ import {
   TillView,
 } from './schemas.js';
 
-export function tillRoutes(app: AdminApp, { db }: AdminDependencies): void {
+export function tillRoutes(app: AdminApp, { describeTills, putTill }: AdminDependencies): void {
   app.get(
     '/orgs/:orgId/tills',
     {
@@ -30,7 +28,7 @@ export function tillRoutes(app: AdminApp, { db }: AdminDependencies): void {
       },
     },
     async (request, reply) => {
-      const tills = await describeTills(db, Number(request.params.orgId));
+      const tills = await describeTills(Number(request.params.orgId));
       return tills ? { tills } : notFound(reply, `org ${request.params.orgId}`);
     },
   );
@@ -53,7 +51,7 @@ export function tillRoutes(app: AdminApp, { db }: AdminDependencies): void {
     },
     async (request, reply) => {
       const { orgId, username } = request.params;
-      return answer(reply, await putTill(db, Number(orgId), username, request.body));
+      return answer(reply, await putTill(Number(orgId), username, request.body));
     },
   );
 }

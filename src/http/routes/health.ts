@@ -1,10 +1,10 @@
-import type { App } from '../app-instance.js';
 import { Type } from 'typebox';
-import { ping, type DB } from '../../db/database.js';
+import type { UseCases } from '../../domain/use-cases.js';
+import type { App } from '../app-instance.js';
 import { errorAnswer, sendError } from '../envelope.js';
 
 /** Probes for orchestrators and load balancers: no authentication. */
-export function healthRoutes(app: App, db: DB): void {
+export function healthRoutes(app: App, { ready }: Pick<UseCases, 'ready'>): void {
   const Health = Type.Object({ status: Type.Literal('ok') });
   app.get(
     '/health',
@@ -32,7 +32,7 @@ export function healthRoutes(app: App, db: DB): void {
     },
     async (request, reply) => {
       try {
-        await ping(db);
+        await ready();
         return { status: 'ok' as const };
       } catch (error) {
         request.log.warn({ err: error }, 'database not reachable');

@@ -1,11 +1,9 @@
 import type { App } from '../app-instance.js';
 import { Type } from 'typebox';
-import type { DB } from '../../db/database.js';
-import type { IdentifierName } from '../../domain/customers.js';
-import type { Clock } from '../../domain/clock.js';
-import { customerActivityHistory, readActivityType, type HistoryQuery } from '../../domain/history.service.js';
-import { historyOutcomes } from '../../domain/outcomes.js';
-import { customerOutcomes } from '../../domain/outcomes.js';
+import { readActivityType, type HistoryQuery } from '../../domain/history.service.js';
+import { customerOutcomes, historyOutcomes } from '../../domain/outcomes.js';
+import type { UseCases } from '../../domain/use-cases.js';
+import type { IdentifierName } from '../../model/customer.js';
 import { requireAccess } from '../auth.js';
 import { V2_SECURITY } from '../schemas/common.js';
 import { errorAnswer, sendCodedError } from '../envelope.js';
@@ -21,7 +19,7 @@ const [MAIN_PATH] = Object.keys(PATHS);
 /** The query schema documents the parameters; readHistoryQuery checks them, in its own order and codes. */
 const readByHandler = () => () => true;
 
-export function historyRoutes(app: App, deps: { db: DB; clock: Clock }): void {
+export function historyRoutes(app: App, { customerActivityHistory }: Pick<UseCases, 'customerActivityHistory'>): void {
   app.addSchema(HistoryResponseSchema);
   for (const [url, operationId] of Object.entries(PATHS)) {
     app.get<{ Querystring: HistoryQueryText }>(
@@ -52,7 +50,7 @@ export function historyRoutes(app: App, deps: { db: DB; clock: Clock }): void {
       async (request, reply) => {
         const query = readHistoryQuery(request.query);
         if ('code' in query) return sendCodedError(reply, 400, query.code, query.message);
-        const history = await customerActivityHistory(deps, request.caller!, query);
+        const history = await customerActivityHistory(request.caller!, query);
         if (!history) {
           const { code, message } = customerOutcomes.NOT_FOUND;
           return sendCodedError(reply, 404, code, message);

@@ -1,10 +1,8 @@
 import type { App } from '../app-instance.js';
 import { Type, type Static } from 'typebox';
-import type { DB } from '../../db/database.js';
-import type { Clock } from '../../domain/clock.js';
-import type { IdentifierName } from '../../domain/customers.js';
-import { findCustomerId, lookupCustomer } from '../../domain/lookup.service.js';
 import { customerOutcomes } from '../../domain/outcomes.js';
+import type { UseCases } from '../../domain/use-cases.js';
+import type { IdentifierName } from '../../model/customer.js';
 import { requireAccess } from '../auth.js';
 import { V2_SECURITY } from '../schemas/common.js';
 import { sendCodedError, sendError } from '../envelope.js';
@@ -90,7 +88,10 @@ const BAD_ID = 'identifierValue must be a positive integer when identifierName i
  * SPEC §7a. `/v2/customers/lookup` is Capillary's "fetch customer id", which clients call to
  * learn whether a customer exists; the customer with its memberships is this service's own view.
  */
-export function lookupRoutes(app: App, deps: { db: DB; clock: Clock }): void {
+export function lookupRoutes(
+  app: App,
+  { findCustomerId, lookupCustomer }: Pick<UseCases, 'findCustomerId' | 'lookupCustomer'>,
+): void {
   app.addSchema(CustomerIdResponse);
   app.addSchema(CustomerPartnerPrograms);
 
@@ -112,7 +113,7 @@ export function lookupRoutes(app: App, deps: { db: DB; clock: Clock }): void {
       const { identifierName, identifierValue } = request.query;
       const value = identifierOf(identifierName, identifierValue);
       if (value === undefined) return sendError(reply, 400, BAD_ID);
-      const id = await findCustomerId(deps, request.caller!, identifierName, value);
+      const id = await findCustomerId(request.caller!, identifierName, value);
       if (id === undefined) return sendCodedError(reply, 404, CUSTOMER_NOT_FOUND.code, CUSTOMER_NOT_FOUND.message);
       return { entity: id, warnings: [] };
     },
@@ -141,7 +142,7 @@ export function lookupRoutes(app: App, deps: { db: DB; clock: Clock }): void {
       const { identifierName, identifierValue } = request.query;
       const value = identifierOf(identifierName, identifierValue);
       if (value === undefined) return sendError(reply, 400, BAD_ID);
-      const view = await lookupCustomer(deps, request.caller!, identifierName, value);
+      const view = await lookupCustomer(request.caller!, identifierName, value);
       return view ?? sendCodedError(reply, 404, notFound.code, notFound.message);
     },
   );
@@ -159,7 +160,7 @@ export function lookupRoutes(app: App, deps: { db: DB; clock: Clock }): void {
       },
     },
     async (request, reply) => {
-      const view = await lookupCustomer(deps, request.caller!, 'id', Number(request.params.id));
+      const view = await lookupCustomer(request.caller!, 'id', Number(request.params.id));
       return view ?? sendCodedError(reply, 404, notFound.code, notFound.message);
     },
   );

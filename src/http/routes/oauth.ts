@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Authenticator } from '../../domain/authentication.js';
-import { hasJsonContentType, envelopeOnlyValidator } from '../batch.js';
+import { envelopeOnlyValidator, hasJsonContentType } from '../json-request.js';
 import { errorAnswer, httpStatusOf, type RequestErrorCode } from '../envelope.js';
 import { classify } from '../errors.js';
 import { throttledMessage } from '../auth.js';

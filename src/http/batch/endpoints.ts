@@ -1,0 +1,15 @@
+import type { UseCases } from '../../domain/use-cases.js';
+import type { App } from '../app-instance.js';
+import { delinkEndpoint } from './delink.js';
+import { linkEndpoint } from './link.js';
+import { batchRoute } from './route.js';
+import { updateEndpoint } from './update.js';
+
+type BatchUseCases = Pick<UseCases, 'linkCustomers' | 'updateCustomers' | 'delinkCustomers' | 'idempotency'>;
+
+/** The three v2 batch endpoints (SPEC §4–§6), each defined in its own file. */
+export function batchEndpoints(app: App, useCases: BatchUseCases): void {
+  batchRoute(app, useCases.idempotency, linkEndpoint(useCases.linkCustomers));
+  batchRoute(app, useCases.idempotency, updateEndpoint(useCases.updateCustomers));
+  batchRoute(app, useCases.idempotency, delinkEndpoint(useCases.delinkCustomers));
+}

@@ -1,0 +1,117 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import type { BatchEntry, BatchItem, BatchOutcome } from '../../domain/batch/batch-runner.js';
+import type { Caller } from '../../domain/caller.js';
+import type { IdempotencyUseCases } from '../../domain/use-cases.js';
+import type { App } from '../app-instance.js';
+import { requireAccess } from '../auth.js';
+import { idempotency } from '../idempotency.js';
+import { envelopeOnlyValidator, requireJson } from '../json-request.js';
+import {
+  CustomerEchoSchema,
+  CustomerIdentifiersSchema,
+  IdempotencyHeadersSchema,
+  V2_SECURITY,
+  WarningSchema,
+} from '../schemas/common.js';
+import { batchItems } from './items.js';
+
+export interface BatchRoute<E extends BatchEntry, R extends TSchema> {
+  path: string;
+  /** The OpenAPI operationId: Capillary's own name of the endpoint. */
+  operationId: string;
+  /** The body's batch array: linkCustomers, customersPartnerUpdates, deLinkCustomers. */
+  itemsField: string;
+  /** Registered components: their `$id` names them in the OpenAPI document. */
+  request: TSchema;
+  response: R;
+  summary: string;
+  description: string;
+  /** Reads one item of the batch array; never throws, so one bad item fails alone (SPEC §3a). */
+  read(raw: unknown): BatchItem<E>;
+  /** The use case, bound to its dependencies. */
+  run(caller: Caller, items: ReadonlyArray<BatchItem<E>>): Promise<BatchOutcome<E>>;
+  /** The answer's body, in the endpoint's wire names. */
+  answer(outcome: BatchOutcome<E>): Static<R>;
+}
+
+const COMMON_DESCRIPTION =
+  'Every customer and program entry gets its own status; entries run as if one after another in request order. HTTP 200 when every entry succeeded, 201 when some failed, 400 when all failed, 500 when the service failed (2001). An Idempotency-Key replays the first answer for 24 hours.';
+
+/**
+ * One v2 batch endpoint (link, update, delink): the DEFAULT access group, JSON only, the
+ * envelope checked here and each item by the use case, idempotent retries, and one set of
+ * documented answers.
+ */
+export function batchRoute<E extends BatchEntry, R extends TSchema>(
+  app: App,
+  keys: IdempotencyUseCases,
+  route: BatchRoute<E, R>,
+): void {
+  const idempotent = idempotency(keys);
+  for (const schema of [CustomerIdentifiersSchema, CustomerEchoSchema, WarningSchema, route.request, route.response]) {
+    if (!app.getSchema(idOf(schema))) app.addSchema(schema);
+  }
+  const answer = Type.Ref(idOf(route.response));
+  const envelope = Type.Ref('ErrorEnvelope');
+  app.post(
+    route.path,
+    {
+      onRequest: requireAccess('DEFAULT'),
+      preValidation: requireJson,
+      preHandler: idempotent.preHandler,
+      onSend: idempotent.onSend,
+      validatorCompiler: envelopeOnlyValidator,
+      schema: {
+        operationId: route.operationId,
+        tags: ['partner programs'],
+        summary: route.summary,
+        description: `${route.description} ${COMMON_DESCRIPTION}`,
+        security: V2_SECURITY,
+        headers: IdempotencyHeadersSchema,
+        body: Type.Ref(idOf(route.request)),
+        response: {
+          200: answer,
+          201: answer,
+          400: Type.Union([answer, envelope]),
+          401: envelope,
+          403: envelope,
+          409: envelope,
+          413: envelope,
+          415: envelope,
+          422: envelope,
+          429: envelope,
+          500: Type.Union([answer, envelope]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const items = batchItems(request, reply, route.itemsField);
+      if (!items) return reply;
+      const outcome = await route.run(request.caller!, items.map(route.read));
+      // An answer that changed nothing and asks for a retry (2001, 2010) must not be replayed.
+      idempotent.remember(request, !outcome.rolledBack);
+      if (outcome.fault) request.log.error({ err: outcome.fault, path: route.path }, 'batch failed');
+      return reply.code(batchHttpStatus(outcome)).send(route.answer(outcome));
+    },
+  );
+}
+
+function idOf(schema: TSchema): string {
+  const id = (schema as { $id?: unknown }).$id;
+  if (typeof id !== 'string') throw new Error('A batch route schema needs an $id');
+  return id;
+}
+
+/**
+ * SPEC §3a: 200 when every entry succeeded, 201 when some failed, 400 when all failed; 500 when
+ * the service failed (2001, nothing written). A customer with no entry counts as one failure.
+ */
+function batchHttpStatus(outcome: BatchOutcome<BatchEntry>): 200 | 201 | 400 | 500 {
+  if (outcome.rolledBack) return outcome.rolledBack === 'INTERNAL_ERROR' ? 500 : 400;
+  const succeeded = outcome.items.flatMap((item) =>
+    item.entries.length > 0 ? item.entries.map(({ status }) => status.status) : [false],
+  );
+  const successes = succeeded.filter(Boolean).length;
+  if (successes === succeeded.length) return 200;
+  return successes === 0 ? 400 : 201;
+}
