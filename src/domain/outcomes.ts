@@ -1,6 +1,7 @@
 /**
  * The closed set of per-entry and per-customer outcomes, and the one table that gives each its
- * wire code and message. Use cases return keys of these tables; only this file spells messages.
+ * meaning: SPEC's code and message. Use cases return keys of these tables; only this file spells
+ * messages, and `http` turns a key into the wire's `{status, code, message}`.
  */
 export const customerOutcomes = {
   FOUND: { status: true, code: 1000, message: 'Customer successfully retrieved' },
@@ -18,6 +19,7 @@ export const customerOutcomes = {
   },
 } as const;
 export type CustomerOutcome = keyof typeof customerOutcomes;
+export type CustomerFailure = Exclude<CustomerOutcome, 'FOUND'>;
 
 export const entryOutcomes = {
   SUCCESS: { code: 200, message: 'Success' },
@@ -87,7 +89,3 @@ export const warningOutcomes = {
     message: 'Supplementary program expiry is before membership expiry',
   },
 } as const;
-
-export function customerStatus(outcome: CustomerOutcome) {
-  return { ...customerOutcomes[outcome] };
-}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { indexCustomers, parseCustomer, resolveCustomer } from '../../src/domain/customers.js';
+import { indexCustomers, resolveCustomer } from '../../src/domain/customers.js';
+import { parseCustomer } from '../../src/http/batch/customer.js';
 import type { StoredCustomer } from '../../src/model/customer.js';
 
 const priya: StoredCustomer = {

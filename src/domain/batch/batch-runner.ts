@@ -10,8 +10,8 @@ import type { PartnerProgram } from '../../model/program.js';
 import { isStorableText } from '../../model/text.js';
 import type { Caller, OrgContext } from '../caller.js';
 import type { Clock } from '../clock.js';
-import { customerEcho, indexCustomers, resolveCustomer, type ParsedCustomer } from '../customers.js';
-import { customerStatus, entryOutcomes, type EntryOutcome } from '../outcomes.js';
+import { indexCustomers, resolveCustomer, type ParsedCustomer } from '../customers.js';
+import type { CustomerFailure, EntryOutcome } from '../outcomes.js';
 import { advanceMembership } from '../timeline.js';
 
 export interface BatchDependencies {
@@ -59,16 +59,27 @@ export interface EntryContext {
 
 export type Decide<E extends BatchEntry> = (entry: E, context: EntryContext) => EntryOutcome;
 
+/** Why nothing of a batch was written: every customer and entry has this outcome. */
+export type RollbackOutcome = Extract<EntryOutcome, 'CUSTOMER_BUSY' | 'INTERNAL_ERROR'>;
+
+/** What became of an item's customer part: the stored customer, or why there is none. */
+export type CustomerResult =
+  { outcome: 'FOUND'; customer: StoredCustomer } | { outcome: CustomerFailure | RollbackOutcome };
+
+/**
+ * The outcome of each item, in request order. An entry of a customer that was not found has the
+ * customer's outcome (SPEC §3a).
+ */
 export interface BatchOutcome<E extends BatchEntry> {
   items: Array<{
-    customer: Record<string, unknown>;
-    entries: Array<{ entry: E; status: { status: boolean; code: number; message: string } }>;
+    customer: CustomerResult;
+    entries: Array<{ entry: E; outcome: EntryOutcome | CustomerFailure }>;
   }>;
   warnings: Warning[];
   /** Set when the service itself failed (every entry answered 2001); for the log. */
   fault?: unknown;
   /** Nothing was written (2001 or 2010 on every entry): the client should retry, so the answer is not final. */
-  rolledBack?: 'CUSTOMER_BUSY' | 'INTERNAL_ERROR';
+  rolledBack?: RollbackOutcome;
 }
 
 /**
@@ -106,12 +117,11 @@ export async function runMembershipBatch<E extends BatchEntry>(
       return outcome;
     });
   } catch (error) {
-    const failure: EntryOutcome = error instanceof LockTimeoutError ? 'CUSTOMER_BUSY' : 'INTERNAL_ERROR';
-    const status = { status: false, code: entryOutcomes[failure].code, message: entryOutcomes[failure].message };
+    const failure: RollbackOutcome = error instanceof LockTimeoutError ? 'CUSTOMER_BUSY' : 'INTERNAL_ERROR';
     return {
       items: items.map((item) => ({
-        customer: { ...item.customer.echo, status },
-        entries: item.entries.map((entry) => ({ entry, status })),
+        customer: { outcome: failure },
+        entries: item.entries.map((entry) => ({ entry, outcome: failure })),
       })),
       warnings: [],
       fault: failure === 'INTERNAL_ERROR' ? error : undefined,
@@ -177,13 +187,10 @@ function decideAll<E extends BatchEntry>(
     const parsed = item.customer;
     const resolution = parsed.ok ? resolveCustomer(parsed, index) : ({ ok: false, outcome: parsed.outcome } as const);
     if (!resolution.ok) {
-      const status = customerStatus(resolution.outcome);
+      const failure = resolution.outcome;
       outcome.items.push({
-        customer: { ...parsed.echo, status },
-        entries: item.entries.map((entry) => ({
-          entry,
-          status: { status: false, code: status.code, message: status.message },
-        })),
+        customer: { outcome: failure },
+        entries: item.entries.map((entry) => ({ entry, outcome: failure })),
       });
       return;
     }
@@ -199,12 +206,8 @@ function decideAll<E extends BatchEntry>(
       save: (membership, activities) => scope.state.save(membership, activities),
       warn: (warning) => outcome.warnings.push({ status: false, ...warning, customerIndex }),
     };
-    const entries = item.entries.map((entry) => {
-      const result = entry.failure ?? decide(entry, context);
-      const { code, message } = entryOutcomes[result];
-      return { entry, status: { status: result === 'SUCCESS', code, message } };
-    });
-    outcome.items.push({ customer: { ...customerEcho(customer), status: customerStatus('FOUND') }, entries });
+    const entries = item.entries.map((entry) => ({ entry, outcome: entry.failure ?? decide(entry, context) }));
+    outcome.items.push({ customer: { outcome: 'FOUND', customer }, entries });
   });
   return outcome;
 }

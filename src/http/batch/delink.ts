@@ -1,21 +1,24 @@
 import { Type, type Static } from 'typebox';
-import type { BatchItem, BatchOutcome } from '../../domain/batch/batch-runner.js';
-import { parseCustomer } from '../../domain/customers.js';
+import type { BatchOutcome } from '../../domain/batch/batch-runner.js';
 import type { DelinkEntry } from '../../domain/delink/delink-policy.js';
 import type { UseCases } from '../../domain/use-cases.js';
-import { isObject } from './fields.js';
+import { entryChecker } from './entry-check.js';
+import { echoedName, readBatchItem, type SentItem } from './fields.js';
 import type { BatchRoute } from './route.js';
+import { customerAnswer, entryStatus } from './answers.js';
 
 /** POST /v2/partnerProgram/deLinkCustomer (SPEC §6): its schemas, its entry reader and its answer. */
+
+export const DelinkEntrySchema = Type.Object({
+  partnerProgramName: Type.String({ minLength: 1, description: 'Matched case-insensitively' }),
+});
 
 export const DelinkRequestSchema = Type.Object(
   {
     deLinkCustomers: Type.Array(
       Type.Object({
         customer: Type.Ref('CustomerIdentifiers'),
-        deLinkFromPartnerPrograms: Type.Array(
-          Type.Object({ partnerProgramName: Type.String({ description: 'Matched case-insensitively' }) }),
-        ),
+        deLinkFromPartnerPrograms: Type.Array(DelinkEntrySchema),
       }),
       { minItems: 1, maxItems: 50 },
     ),
@@ -41,36 +44,36 @@ export const DelinkResponseSchema = Type.Object(
   { $id: 'DelinkResponse' },
 );
 
+const checkDelinkEntry = entryChecker(DelinkEntrySchema, [
+  { path: '', outcome: 'MALFORMED_ENTRY' },
+  { path: '/partnerProgramName', outcome: 'MISSING_PROGRAM_NAME' },
+]);
+
 /**
  * Reads one `deLinkCustomers[]` item. Never throws: a malformed item fails alone (SPEC §3a), its
  * customer as 1015 when the customer part is unusable, its program entries as 2002.
  */
-export function readDelinkItem(raw: unknown): BatchItem<DelinkEntry> {
-  if (!isObject(raw)) return { customer: parseCustomer(undefined), entries: [] };
-  const customer = parseCustomer(raw.customer);
-  const list = raw.deLinkFromPartnerPrograms;
-  if (!Array.isArray(list) || list.length === 0) {
-    return { customer, entries: [{ echoName: '', name: '', failure: 'MISSING_DELINK_LIST' }] };
-  }
-  return { customer, entries: list.map(readDelinkEntry) };
+export function readDelinkItem(raw: unknown): SentItem<DelinkEntry> {
+  const missingList: DelinkEntry = { echoName: '', name: '', failure: 'MISSING_DELINK_LIST' };
+  return readBatchItem(raw, 'deLinkFromPartnerPrograms', missingList, readDelinkEntry);
 }
 
 function readDelinkEntry(raw: unknown): DelinkEntry {
-  if (!isObject(raw)) return { echoName: '', name: '', failure: 'MALFORMED_ENTRY' };
-  const name = raw.partnerProgramName;
-  if (typeof name !== 'string' || name === '') {
-    return { echoName: typeof name === 'string' ? name : '', name: '', failure: 'MISSING_PROGRAM_NAME' };
-  }
-  return { echoName: name, name };
+  const checked = checkDelinkEntry(raw);
+  if (!checked.ok) return { echoName: echoedName(raw), name: '', failure: checked.failure };
+  return { echoName: checked.value.partnerProgramName, name: checked.value.partnerProgramName };
 }
 
-function delinkAnswer(outcome: BatchOutcome<DelinkEntry>): Static<typeof DelinkResponseSchema> {
+function delinkAnswer(
+  outcome: BatchOutcome<DelinkEntry>,
+  sent: ReadonlyArray<SentItem<DelinkEntry>>,
+): Static<typeof DelinkResponseSchema> {
   return {
-    deLinkCustomers: outcome.items.map((item) => ({
-      customer: item.customer,
-      deLinkFromPartnerPrograms: item.entries.map(({ entry, status }) => ({
+    deLinkCustomers: outcome.items.map((item, index) => ({
+      customer: customerAnswer(sent[index]!.customer, item.customer),
+      deLinkFromPartnerPrograms: item.entries.map(({ entry, outcome }) => ({
         partnerProgramName: entry.echoName,
-        partnerDeLinkStatus: status,
+        partnerDeLinkStatus: entryStatus(outcome),
       })),
     })),
     warnings: outcome.warnings,

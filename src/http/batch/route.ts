@@ -13,6 +13,7 @@ import {
   V2_SECURITY,
   WarningSchema,
 } from '../schemas/common.js';
+import type { SentItem } from './fields.js';
 import { batchItems } from './items.js';
 
 export interface BatchRoute<E extends BatchEntry, R extends TSchema> {
@@ -27,11 +28,11 @@ export interface BatchRoute<E extends BatchEntry, R extends TSchema> {
   summary: string;
   description: string;
   /** Reads one item of the batch array; never throws, so one bad item fails alone (SPEC §3a). */
-  read(raw: unknown): BatchItem<E>;
+  read(raw: unknown): SentItem<E>;
   /** The use case, bound to its dependencies. */
   run(caller: Caller, items: ReadonlyArray<BatchItem<E>>): Promise<BatchOutcome<E>>;
-  /** The answer's body, in the endpoint's wire names. */
-  answer(outcome: BatchOutcome<E>): Static<R>;
+  /** The answer's body, in the endpoint's wire names; `sent` are the items `read` gave, in order. */
+  answer(outcome: BatchOutcome<E>, sent: ReadonlyArray<SentItem<E>>): Static<R>;
 }
 
 const COMMON_DESCRIPTION =
@@ -85,13 +86,14 @@ export function batchRoute<E extends BatchEntry, R extends TSchema>(
       },
     },
     async (request, reply) => {
-      const items = batchItems(request, reply, route.itemsField);
-      if (!items) return reply;
-      const outcome = await route.run(request.caller!, items.map(route.read));
+      const raw = batchItems(request, reply, route.itemsField);
+      if (!raw) return reply;
+      const items = raw.map(route.read);
+      const outcome = await route.run(request.caller!, items);
       // An answer that changed nothing and asks for a retry (2001, 2010) must not be replayed.
       idempotent.remember(request, !outcome.rolledBack);
       if (outcome.fault) request.log.error({ err: outcome.fault, path: route.path }, 'batch failed');
-      return reply.code(batchHttpStatus(outcome)).send(route.answer(outcome));
+      return reply.code(batchHttpStatus(outcome)).send(route.answer(outcome, items));
     },
   );
 }
@@ -109,7 +111,7 @@ function idOf(schema: TSchema): string {
 function batchHttpStatus(outcome: BatchOutcome<BatchEntry>): 200 | 201 | 400 | 500 {
   if (outcome.rolledBack) return outcome.rolledBack === 'INTERNAL_ERROR' ? 500 : 400;
   const succeeded = outcome.items.flatMap((item) =>
-    item.entries.length > 0 ? item.entries.map(({ status }) => status.status) : [false],
+    item.entries.length > 0 ? item.entries.map(({ outcome }) => outcome === 'SUCCESS') : [false],
   );
   const successes = succeeded.filter(Boolean).length;
   if (successes === succeeded.length) return 200;

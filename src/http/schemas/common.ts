@@ -1,14 +1,17 @@
 import { Type } from 'typebox';
 
 /** Identifier values may be strings or integers; they are compared as strings (SPEC §3a). */
-const IdentifierValue = Type.Union([Type.String(), Type.Integer()]);
+const IdentifierValue = Type.Union([Type.String(), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })]);
 
 export const CustomerIdentifiersSchema = Type.Object(
   {
     id: Type.Optional(
-      Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[0-9]+$' })], {
-        description: "The service's customer id",
-      }),
+      Type.Union(
+        [Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), Type.String({ pattern: '^0*[1-9][0-9]*$' })],
+        {
+          description: "The service's customer id",
+        },
+      ),
     ),
     mobile: Type.Optional(IdentifierValue),
     email: Type.Optional(IdentifierValue),

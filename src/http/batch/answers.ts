@@ -1,0 +1,36 @@
+import type { CustomerResult } from '../../domain/batch/batch-runner.js';
+import {
+  customerOutcomes,
+  entryOutcomes,
+  type CustomerFailure,
+  type CustomerOutcome,
+  type EntryOutcome,
+} from '../../domain/outcomes.js';
+import type { Status } from '../envelope.js';
+import { storedCustomerEcho, type SentCustomer } from './customer.js';
+
+function isCustomerOutcome(outcome: string): outcome is CustomerOutcome {
+  return Object.hasOwn(customerOutcomes, outcome);
+}
+
+/** The wire status of an outcome: its code and message, `status` true for SUCCESS and FOUND only. */
+export function wireStatus(outcome: EntryOutcome | CustomerOutcome): Status {
+  if (isCustomerOutcome(outcome)) {
+    const { status, code, message } = customerOutcomes[outcome];
+    return { status, code, message };
+  }
+  const { code, message } = entryOutcomes[outcome];
+  return { status: outcome === 'SUCCESS', code, message };
+}
+
+/** An item's `customer` answer: the stored customer when found, else the identifiers as sent; with its status. */
+export function customerAnswer(sent: SentCustomer, result: CustomerResult) {
+  const status = wireStatus(result.outcome);
+  if (result.outcome === 'FOUND') return { ...storedCustomerEcho(result.customer), status };
+  return { ...sent.echo, status };
+}
+
+/** The status of one program entry; an entry of a customer that was not found has the customer's. */
+export function entryStatus(outcome: EntryOutcome | CustomerFailure): Status {
+  return wireStatus(outcome);
+}
