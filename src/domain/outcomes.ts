@@ -4,16 +4,14 @@
  * messages, and `http` turns a key into the wire's `{status, code, message}`.
  */
 export const customerOutcomes = {
-  FOUND: { status: true, code: 1000, message: 'Customer successfully retrieved' },
-  NO_IDENTIFIER: { status: false, code: 1015, message: 'No identifier provided' },
+  FOUND: { code: 1000, message: 'Customer successfully retrieved' },
+  NO_IDENTIFIER: { code: 1015, message: 'No identifier provided' },
   INVALID_IDENTIFIER: {
-    status: false,
     code: 1015,
     message: 'No usable identifier provided: id must be a positive integer',
   },
-  NOT_FOUND: { status: false, code: 1011, message: 'Cannot find customer for provided identifier' },
+  NOT_FOUND: { code: 1011, message: 'Cannot find customer for provided identifier' },
   IDENTIFIERS_DISAGREE: {
-    status: false,
     code: 1011,
     message: 'The provided identifiers do not all belong to the same customer',
   },
@@ -89,3 +87,4 @@ export const warningOutcomes = {
     message: 'Supplementary program expiry is before membership expiry',
   },
 } as const;
+export type WarningOutcome = keyof typeof warningOutcomes;

@@ -124,7 +124,7 @@ export function rulesWorld(
       state.set(saved.programId, saved);
       saves.push({ membership: saved, activities });
     },
-    warn: (warning) => warnings.push({ status: false, customerIndex: 0, ...warning }),
+    warn: (warning) => warnings.push({ customerIndex: 0, ...warning }),
   };
   return { context, saves, warnings, state };
 }

@@ -123,13 +123,7 @@ describe('decideLink: already linked (step 5)', () => {
       'SUCCESS',
     );
     expect(warnings).toEqual([
-      {
-        status: false,
-        code: 1302,
-        message: 'Supplementary program expiry is before membership expiry',
-        customerIndex: 0,
-        partnerProgramName: 'spp_short',
-      },
+      { outcome: 'PROGRAM_EXPIRES_BEFORE_MEMBERSHIP', customerIndex: 0, programName: 'spp_short' },
     ]);
   });
 });
@@ -218,7 +212,9 @@ describe('decideLink: a new link (steps 6 and 7)', () => {
     const { context, saves, warnings } = rulesWorld();
     expect(decideLink(entry('SPP_SHORT'), context)).toBe('SUCCESS');
     expect(saves).toHaveLength(1);
-    expect(warnings.map((w) => [w.code, w.partnerProgramName])).toEqual([[1302, 'SPP_SHORT']]);
+    expect(warnings.map((w) => [w.outcome, w.programName])).toEqual([
+      ['PROGRAM_EXPIRES_BEFORE_MEMBERSHIP', 'SPP_SHORT'],
+    ]);
   });
 
   it('sees what an earlier entry of the batch did', () => {

@@ -11,7 +11,7 @@ import { isStorableText } from '../../model/text.js';
 import type { Caller, OrgContext } from '../caller.js';
 import type { Clock } from '../clock.js';
 import { indexCustomers, resolveCustomer, type ParsedCustomer } from '../customers.js';
-import type { CustomerFailure, EntryOutcome } from '../outcomes.js';
+import type { CustomerFailure, EntryOutcome, WarningOutcome } from '../outcomes.js';
 import { advanceMembership } from '../timeline.js';
 
 export interface BatchDependencies {
@@ -35,12 +35,11 @@ export interface BatchItem<E extends BatchEntry> {
   entries: E[];
 }
 
+/** A warning of a succeeded entry: what it means, and for which item and program name as sent. */
 export interface Warning {
-  status: false;
-  code: number;
-  message: string;
+  outcome: WarningOutcome;
   customerIndex: number;
-  partnerProgramName: string;
+  programName: string;
 }
 
 /** What an entry's rules see and may change: the batch's working state, as of `now`. */
@@ -54,7 +53,7 @@ export interface EntryContext {
   /** Every membership of this customer, as it stands after the entries before this one. */
   memberships(): Membership[];
   save(membership: Membership, activities: Activity[]): void;
-  warn(warning: Omit<Warning, 'status' | 'customerIndex'>): void;
+  warn(warning: Omit<Warning, 'customerIndex'>): void;
 }
 
 export type Decide<E extends BatchEntry> = (entry: E, context: EntryContext) => EntryOutcome;
@@ -204,7 +203,7 @@ function decideAll<E extends BatchEntry>(
       membership: (programId) => scope.state.get(customer.id, programId),
       memberships: () => scope.state.ofCustomer(customer.id),
       save: (membership, activities) => scope.state.save(membership, activities),
-      warn: (warning) => outcome.warnings.push({ status: false, ...warning, customerIndex }),
+      warn: (warning) => outcome.warnings.push({ ...warning, customerIndex }),
     };
     const entries = item.entries.map((entry) => ({ entry, outcome: entry.failure ?? decide(entry, context) }));
     outcome.items.push({ customer: { outcome: 'FOUND', customer }, entries });

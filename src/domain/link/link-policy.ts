@@ -4,7 +4,7 @@ import { orgFlag } from '../caller.js';
 import { addCycle, isBeforeToday, readApiDate } from '../dates.js';
 import { isLinked, type Activity } from '../../model/membership.js';
 import type { PartnerProgram } from '../../model/program.js';
-import { warningOutcomes, type EntryOutcome } from '../outcomes.js';
+import type { EntryOutcome } from '../outcomes.js';
 import { programAvailability } from '../program-rules.js';
 
 /** One program entry of a link request, checked for shape only (the rules below decide the rest). */
@@ -136,5 +136,5 @@ function warnIfProgramEndsFirst(
   name: string,
 ) {
   if (!program.expiryDate || !isAfter(periodEnd, program.expiryDate)) return;
-  context.warn({ ...warningOutcomes.PROGRAM_EXPIRES_BEFORE_MEMBERSHIP, partnerProgramName: name });
+  context.warn({ outcome: 'PROGRAM_EXPIRES_BEFORE_MEMBERSHIP', programName: name });
 }

@@ -1,7 +1,8 @@
-import type { CustomerResult } from '../../domain/batch/batch-runner.js';
+import type { CustomerResult, Warning } from '../../domain/batch/batch-runner.js';
 import {
   customerOutcomes,
   entryOutcomes,
+  warningOutcomes,
   type CustomerFailure,
   type CustomerOutcome,
   type EntryOutcome,
@@ -16,8 +17,8 @@ function isCustomerOutcome(outcome: string): outcome is CustomerOutcome {
 /** The wire status of an outcome: its code and message, `status` true for SUCCESS and FOUND only. */
 export function wireStatus(outcome: EntryOutcome | CustomerOutcome): Status {
   if (isCustomerOutcome(outcome)) {
-    const { status, code, message } = customerOutcomes[outcome];
-    return { status, code, message };
+    const { code, message } = customerOutcomes[outcome];
+    return { status: outcome === 'FOUND', code, message };
   }
   const { code, message } = entryOutcomes[outcome];
   return { status: outcome === 'SUCCESS', code, message };
@@ -33,4 +34,16 @@ export function customerAnswer(sent: SentCustomer, result: CustomerResult) {
 /** The status of one program entry; an entry of a customer that was not found has the customer's. */
 export function entryStatus(outcome: EntryOutcome | CustomerFailure): Status {
   return wireStatus(outcome);
+}
+
+/** A warning in the top-level `warnings[]`: `{status:false, code, message, customerIndex, partnerProgramName}`. */
+export function warningAnswer(warning: Warning) {
+  const { code, message } = warningOutcomes[warning.outcome];
+  return {
+    status: false,
+    code,
+    message,
+    customerIndex: warning.customerIndex,
+    partnerProgramName: warning.programName,
+  };
 }

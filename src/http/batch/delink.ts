@@ -5,7 +5,7 @@ import type { UseCases } from '../../domain/use-cases.js';
 import { entryChecker } from './entry-check.js';
 import { echoedName, readBatchItem, type SentItem } from './fields.js';
 import type { BatchRoute } from './route.js';
-import { customerAnswer, entryStatus } from './answers.js';
+import { customerAnswer, entryStatus, warningAnswer } from './answers.js';
 
 /** POST /v2/partnerProgram/deLinkCustomer (SPEC §6): its schemas, its entry reader and its answer. */
 
@@ -76,7 +76,7 @@ function delinkAnswer(
         partnerDeLinkStatus: entryStatus(outcome),
       })),
     })),
-    warnings: outcome.warnings,
+    warnings: outcome.warnings.map(warningAnswer),
   };
 }
 

@@ -6,7 +6,7 @@ import { isStorableText } from '../../model/text.js';
 import { entryChecker, isObject, type ShapeError } from './entry-check.js';
 import { echoedName, isEmpty, readBatchItem, type SentItem } from './fields.js';
 import type { BatchRoute } from './route.js';
-import { customerAnswer, entryStatus } from './answers.js';
+import { customerAnswer, entryStatus, warningAnswer } from './answers.js';
 
 /** POST /v2/partnerProgram/linkCustomer (SPEC §4): its schemas, its entry reader and its answer. */
 
@@ -136,7 +136,7 @@ function linkAnswer(
         partnerLinkStatus: entryStatus(outcome),
       })),
     })),
-    warnings: outcome.warnings,
+    warnings: outcome.warnings.map(warningAnswer),
   };
 }
 
