@@ -1,26 +1,23 @@
 import type { DB } from '../db/database.js';
 import { findCustomerByIdentifier } from '../db/repositories/customers.repository.js';
 import { findMembershipLabels, findMembershipsOfCustomers } from '../db/repositories/memberships.repository.js';
-import type { IdentifierName } from '../model/customer.js';
+import type { IdentifierName, StoredCustomer } from '../model/customer.js';
 import type { Membership } from '../model/membership.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
-import { formatInZone } from './dates.js';
 import { advanceMembership } from './timeline.js';
 
-export interface LinkedPartnerProgram {
-  partnerProgramId: number;
-  partnerProgramName: string;
-  partnerProgramType: Membership['programType'];
-  linked: boolean;
-  membershipState: Membership['state'];
-  partnerMembershipId: string | null;
-  partnerTierNumber: number | null;
-  partnerTierName: string | null;
-  partnerTierExpiryDate: string | null;
-  partnerProgramMembershipStartDate: string | null;
-  partnerProgramMembershipEndDate: string | null;
-  pendingRelinkStartDate: string | null;
+/** A membership as it stands now, with the names the view shows beside it. */
+export interface MembershipNow {
+  membership: Membership;
+  programName: string;
+  tierName: string | null;
+}
+
+/** The customer with every membership row, as they stand at the clock's now, in program id order. */
+export interface CustomerMemberships {
+  customer: StoredCustomer;
+  memberships: MembershipNow[];
 }
 
 /** The id of the caller's org's customer that `identifierName` = `value` names, if any. */
@@ -42,7 +39,7 @@ export async function lookupCustomer(
   caller: Caller,
   identifierName: IdentifierName,
   value: string | number,
-) {
+): Promise<CustomerMemberships | undefined> {
   const customer = await findCustomerByIdentifier(deps.db, caller.org.id, identifierName, value);
   if (!customer) return undefined;
   const [memberships, labels] = await Promise.all([
@@ -51,34 +48,15 @@ export async function lookupCustomer(
   ]);
   const labelOf = new Map(labels.map((l) => [l.programId, l]));
   const now = deps.clock.now();
-  const zone = caller.org.timezone;
-  const show = (instant: Membership['start']) => (instant ? formatInZone(instant, zone) : null);
-  const linkedPartnerPrograms: LinkedPartnerProgram[] = memberships
-    .map((stored) => advanceMembership(stored, now, zone).membership)
-    .sort((a, b) => a.programId - b.programId)
-    .map((m) => ({
-      partnerProgramId: m.programId,
-      partnerProgramName: labelOf.get(m.programId)?.programName ?? '',
-      partnerProgramType: m.programType,
-      linked: m.state === 'LINKED' || m.state === 'SCHEDULED' || m.state === 'ACTIVE',
-      membershipState: m.state,
-      partnerMembershipId: m.partnerMembershipId,
-      partnerTierNumber: m.tierNumber,
-      partnerTierName: labelOf.get(m.programId)?.tierName ?? null,
-      partnerTierExpiryDate: show(m.tierExpiry),
-      partnerProgramMembershipStartDate: show(m.start),
-      partnerProgramMembershipEndDate: show(m.end),
-      pendingRelinkStartDate: show(m.pendingRelinkStart),
-    }));
   return {
-    customer: {
-      id: customer.id,
-      mobile: customer.mobile ?? '',
-      email: customer.email ?? '',
-      externalId: customer.externalId ?? '',
-      loyaltyProgramIds: customer.loyaltyProgramIds,
-    },
-    linkedPartnerPrograms,
-    warnings: [] as unknown[],
+    customer,
+    memberships: memberships
+      .map((stored) => advanceMembership(stored, now, caller.org.timezone).membership)
+      .sort((a, b) => a.programId - b.programId)
+      .map((membership) => ({
+        membership,
+        programName: labelOf.get(membership.programId)?.programName ?? '',
+        tierName: labelOf.get(membership.programId)?.tierName ?? null,
+      })),
   };
 }

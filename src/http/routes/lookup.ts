@@ -1,5 +1,8 @@
 import type { App } from '../app-instance.js';
 import { Type, type Static } from 'typebox';
+import type { Temporal } from 'temporal-polyfill';
+import { formatInZone } from '../../domain/dates.js';
+import type { CustomerMemberships } from '../../domain/lookup.service.js';
 import { customerOutcomes } from '../../domain/outcomes.js';
 import type { UseCases } from '../../domain/use-cases.js';
 import type { IdentifierName } from '../../model/customer.js';
@@ -56,9 +59,13 @@ const CustomerPartnerPrograms = Type.Object(
         partnerProgramName: Type.String(),
         partnerProgramType: Type.Union([Type.Literal('EXTERNAL'), Type.Literal('SUPPLEMENTARY')]),
         linked: Type.Boolean(),
-        membershipState: Type.Union(
-          ['LINKED', 'DELINKED', 'SCHEDULED', 'ACTIVE', 'EXPIRED'].map((s) => Type.Literal(s)),
-        ),
+        membershipState: Type.Union([
+          Type.Literal('LINKED'),
+          Type.Literal('DELINKED'),
+          Type.Literal('SCHEDULED'),
+          Type.Literal('ACTIVE'),
+          Type.Literal('EXPIRED'),
+        ]),
         partnerMembershipId: Nullable(Type.String()),
         partnerTierNumber: Nullable(Type.Integer()),
         partnerTierName: Nullable(Type.String()),
@@ -72,6 +79,36 @@ const CustomerPartnerPrograms = Type.Object(
   },
   { $id: 'CustomerPartnerPrograms' },
 );
+
+/** The view's wire body: identifiers absent as "", dates ISO-8601 in the org's timezone. */
+function partnerProgramsAnswer(view: CustomerMemberships, zone: string): Static<typeof CustomerPartnerPrograms> {
+  const show = (instant: Temporal.Instant | null) => (instant ? formatInZone(instant, zone) : null);
+  const { customer } = view;
+  return {
+    customer: {
+      id: customer.id,
+      mobile: customer.mobile ?? '',
+      email: customer.email ?? '',
+      externalId: customer.externalId ?? '',
+      loyaltyProgramIds: customer.loyaltyProgramIds,
+    },
+    linkedPartnerPrograms: view.memberships.map(({ membership: m, programName, tierName }) => ({
+      partnerProgramId: m.programId,
+      partnerProgramName: programName,
+      partnerProgramType: m.programType,
+      linked: m.state === 'LINKED' || m.state === 'SCHEDULED' || m.state === 'ACTIVE',
+      membershipState: m.state,
+      partnerMembershipId: m.partnerMembershipId,
+      partnerTierNumber: m.tierNumber,
+      partnerTierName: tierName,
+      partnerTierExpiryDate: show(m.tierExpiry),
+      partnerProgramMembershipStartDate: show(m.start),
+      partnerProgramMembershipEndDate: show(m.end),
+      pendingRelinkStartDate: show(m.pendingRelinkStart),
+    })),
+    warnings: [],
+  };
+}
 
 const CUSTOMER_NOT_FOUND = { code: 8015, message: 'Customer not found for given identifiers' };
 const errorResponses = (statuses: number[]) =>
@@ -143,7 +180,8 @@ export function lookupRoutes(
       const value = identifierOf(identifierName, identifierValue);
       if (value === undefined) return sendError(reply, 400, BAD_ID);
       const view = await lookupCustomer(request.caller!, identifierName, value);
-      return view ?? sendCodedError(reply, 404, notFound.code, notFound.message);
+      if (!view) return sendCodedError(reply, 404, notFound.code, notFound.message);
+      return partnerProgramsAnswer(view, request.caller!.org.timezone);
     },
   );
 
@@ -161,7 +199,8 @@ export function lookupRoutes(
     },
     async (request, reply) => {
       const view = await lookupCustomer(request.caller!, 'id', Number(request.params.id));
-      return view ?? sendCodedError(reply, 404, notFound.code, notFound.message);
+      if (!view) return sendCodedError(reply, 404, notFound.code, notFound.message);
+      return partnerProgramsAnswer(view, request.caller!.org.timezone);
     },
   );
 }
