@@ -6,8 +6,6 @@ import type { IdentifierName } from '../model/customer.js';
 import type { HistoryFilters, HistoryMembership, Membership } from '../model/membership.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
-import { formatUtc } from './dates.js';
-import { historyOutcomes } from './outcomes.js';
 import { advanceMembership } from './timeline.js';
 
 /**
@@ -31,7 +29,7 @@ export interface HistoryQuery extends HistoryFilters {
   offset: number;
 }
 
-interface ShownActivity {
+export interface ShownActivity {
   type: string;
   at: Temporal.Instant;
 }
@@ -45,25 +43,37 @@ interface ProgramNow {
   last: ShownActivity;
 }
 
+/** One program of a history page: its row, the membership as it stands now, its activities newest first. */
+export interface ProgramHistory {
+  row: HistoryMembership;
+  membership: Membership;
+  last: ShownActivity;
+  activities: ShownActivity[];
+}
+
+/** A page of programs, and how many programs the customer's history has in all. */
+export interface HistoryPage {
+  total: number;
+  programs: ProgramHistory[];
+}
+
 /**
  * The activity history of SPEC §7: one entry per program the customer has a membership in, most
  * recently changed first, paged by program. Each membership is brought up to now in memory, so
  * the history agrees with the customer lookup before the scheduler has run. Undefined when the
  * customer is not in the caller's org.
  */
-export async function customerActivityHistory(deps: { db: DB; clock: Clock }, caller: Caller, query: HistoryQuery) {
+export async function customerActivityHistory(
+  deps: { db: DB; clock: Clock },
+  caller: Caller,
+  query: HistoryQuery,
+): Promise<HistoryPage | undefined> {
   const orgId = caller.org.id;
   const value = query.identifierName === 'id' ? Number(query.identifierValue) : query.identifierValue;
   const customer = await findCustomerByIdentifier(deps.db, orgId, query.identifierName, value);
   if (!customer) return undefined;
-  const answer = (total: number, data: ReturnType<typeof entryOf>[]) => ({
-    pagination: { limit: query.limit, offset: query.offset, total },
-    data,
-    warnings: [] as unknown[],
-    errors: total === 0 ? [{ ...historyOutcomes.NO_ACTIVITY }] : [],
-  });
   // Benefits do not exist yet, so no customer has availed one.
-  if (query.activityType === 'BENEFITSAVAILED') return answer(0, []);
+  if (query.activityType === 'BENEFITSAVAILED') return { total: 0, programs: [] };
 
   const now = deps.clock.now();
   const zone = caller.org.timezone;
@@ -89,10 +99,18 @@ export async function customerActivityHistory(deps: { db: DB; clock: Clock }, ca
     list.push({ type: a.type, at: a.at });
     recorded.set(a.membershipId, list);
   }
-  return answer(
+  return {
     total,
-    page.map((p) => entryOf(p, recorded.get(p.membership.id ?? 0) ?? [])),
-  );
+    programs: page.map((p) => ({
+      row: p.row,
+      membership: p.membership,
+      last: p.last,
+      // Due transitions come after everything recorded, so they win ties; the sort is stable.
+      activities: [...p.due, ...(recorded.get(p.membership.id ?? 0) ?? [])].sort(
+        (a, b) => b.at.epochMilliseconds - a.at.epochMilliseconds,
+      ),
+    })),
+  };
 }
 
 function programNow(row: HistoryMembership, now: Temporal.Instant, zone: string): ProgramNow | undefined {
@@ -108,34 +126,6 @@ function programNow(row: HistoryMembership, now: Temporal.Instant, zone: string)
 function byMostRecentChange(a: ProgramNow, b: ProgramNow): number {
   const byInstant = b.last.at.epochMilliseconds - a.last.at.epochMilliseconds;
   return byInstant !== 0 ? byInstant : a.membership.programId - b.membership.programId;
-}
-
-function entryOf(program: ProgramNow, recorded: ShownActivity[]) {
-  const { row, membership: m, last } = program;
-  // Due transitions come after everything recorded, so they win ties; the sort is stable.
-  const history = [...program.due, ...recorded].sort((a, b) => b.at.epochMilliseconds - a.at.epochMilliseconds);
-  const utc = (instant: Temporal.Instant | null) => (instant ? formatUtc(instant) : null);
-  return {
-    partnerProgramDetails: {
-      programName: row.loyaltyProgramName,
-      partnerProgramId: m.programId,
-      partnerProgramName: row.programName,
-      partnerProgramDescription: row.description ?? '',
-      partnerTierNumber: m.tierNumber,
-      partnerTierName: row.tierName,
-      partnerTierExpiryDate: utc(m.tierExpiry),
-      partnerMembershipId: m.partnerMembershipId,
-      partnerProgramType: m.programType,
-      partnerProgramMembershipStartDate: utc(m.start),
-      partnerProgramMembershipEndDate: utc(m.end),
-      partnerProgramMembershipLastUpdatedDate: formatUtc(last.at),
-      partnerProgramMembershipLastUpdatedActivity: last.type,
-      benefitsSummary: [] as unknown[],
-      linked: m.state === 'LINKED' || m.state === 'SCHEDULED' || m.state === 'ACTIVE',
-      tierBased: row.tierBased,
-    },
-    customerActivityHistory: history.map((a) => ({ activityType: a.type, activityDate: formatUtc(a.at) })),
-  };
 }
 
 function isBefore(a: Temporal.Instant, b: Temporal.Instant): boolean {

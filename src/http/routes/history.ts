@@ -1,6 +1,13 @@
 import type { App } from '../app-instance.js';
 import { Type } from 'typebox';
-import { readActivityType, type HistoryQuery } from '../../domain/history.service.js';
+import type { Temporal } from 'temporal-polyfill';
+import { formatUtc } from '../../domain/dates.js';
+import {
+  readActivityType,
+  type HistoryPage,
+  type HistoryQuery,
+  type ProgramHistory,
+} from '../../domain/history.service.js';
 import { customerOutcomes, historyOutcomes } from '../../domain/outcomes.js';
 import type { UseCases } from '../../domain/use-cases.js';
 import type { IdentifierName } from '../../model/customer.js';
@@ -18,6 +25,41 @@ const [MAIN_PATH] = Object.keys(PATHS);
 
 /** The query schema documents the parameters; readHistoryQuery checks them, in its own order and codes. */
 const readByHandler = () => () => true;
+
+/** The wire body: the reference's field names, every date in UTC; 2011 in `errors` when the history is empty. */
+function historyAnswer(query: HistoryQuery, page: HistoryPage) {
+  return {
+    pagination: { limit: query.limit, offset: query.offset, total: page.total },
+    data: page.programs.map(programAnswer),
+    warnings: [] as unknown[],
+    errors: page.total === 0 ? [{ ...historyOutcomes.NO_ACTIVITY }] : [],
+  };
+}
+
+function programAnswer({ row, membership: m, last, activities }: ProgramHistory) {
+  const utc = (instant: Temporal.Instant | null) => (instant ? formatUtc(instant) : null);
+  return {
+    partnerProgramDetails: {
+      programName: row.loyaltyProgramName,
+      partnerProgramId: m.programId,
+      partnerProgramName: row.programName,
+      partnerProgramDescription: row.description ?? '',
+      partnerTierNumber: m.tierNumber,
+      partnerTierName: row.tierName,
+      partnerTierExpiryDate: utc(m.tierExpiry),
+      partnerMembershipId: m.partnerMembershipId,
+      partnerProgramType: m.programType,
+      partnerProgramMembershipStartDate: utc(m.start),
+      partnerProgramMembershipEndDate: utc(m.end),
+      partnerProgramMembershipLastUpdatedDate: formatUtc(last.at),
+      partnerProgramMembershipLastUpdatedActivity: last.type,
+      benefitsSummary: [] as unknown[],
+      linked: m.state === 'LINKED' || m.state === 'SCHEDULED' || m.state === 'ACTIVE',
+      tierBased: row.tierBased,
+    },
+    customerActivityHistory: activities.map((a) => ({ activityType: a.type, activityDate: formatUtc(a.at) })),
+  };
+}
 
 export function historyRoutes(app: App, { customerActivityHistory }: Pick<UseCases, 'customerActivityHistory'>): void {
   app.addSchema(HistoryResponseSchema);
@@ -55,7 +97,7 @@ export function historyRoutes(app: App, { customerActivityHistory }: Pick<UseCas
           const { code, message } = customerOutcomes.NOT_FOUND;
           return sendCodedError(reply, 404, code, message);
         }
-        return history;
+        return historyAnswer(query, history);
       },
     );
   }
