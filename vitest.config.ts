@@ -10,6 +10,9 @@ const storage = ['test/api/**/*.test.ts', 'test/e2e/**/*.test.ts'];
 export default defineConfig({
   test: {
     testTimeout: 30_000,
+    // Most of a storage test's time is spent waiting on the database or on a child process, so two
+    // files at a time keep a 2-core machine busy (vitest's default here is one).
+    maxWorkers: 2,
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },

@@ -86,6 +86,7 @@ describe('worker processes', () => {
         expect(await service.stop()).toBe(0);
       }
     },
+    60_000,
   );
 });
 
