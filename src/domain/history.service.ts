@@ -8,11 +8,6 @@ import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import { advanceMembership } from './timeline.js';
 
-/**
- * Codes of the activity history (reference §5.1, 2011–2015). They belong with the other tables
- * in outcomes.ts; they live here until that file takes them.
- */
-
 export type HistoryActivityType = 'LINKINGUPDATES' | 'BENEFITSAVAILED';
 
 /** Capillary spells the type three ways (LINKINGUPDATES, LINKING_UPDATES, linkingUpdates): all are one. */

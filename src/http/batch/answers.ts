@@ -3,7 +3,6 @@ import {
   customerOutcomes,
   entryOutcomes,
   warningOutcomes,
-  type CustomerFailure,
   type CustomerOutcome,
   type EntryOutcome,
 } from '../../domain/outcomes.js';
@@ -14,7 +13,10 @@ function isCustomerOutcome(outcome: string): outcome is CustomerOutcome {
   return Object.hasOwn(customerOutcomes, outcome);
 }
 
-/** The wire status of an outcome: its code and message, `status` true for SUCCESS and FOUND only. */
+/**
+ * The wire status of an outcome: its code and message, `status` true for SUCCESS and FOUND only.
+ * An entry of a customer that was not found carries the customer's outcome, so this serves both.
+ */
 export function wireStatus(outcome: EntryOutcome | CustomerOutcome): Status {
   if (isCustomerOutcome(outcome)) {
     const { code, message } = customerOutcomes[outcome];
@@ -29,11 +31,6 @@ export function customerAnswer(sent: SentCustomer, result: CustomerResult) {
   const status = wireStatus(result.outcome);
   if (result.outcome === 'FOUND') return { ...storedCustomerEcho(result.customer), status };
   return { ...sent.echo, status };
-}
-
-/** The status of one program entry; an entry of a customer that was not found has the customer's. */
-export function entryStatus(outcome: EntryOutcome | CustomerFailure): Status {
-  return wireStatus(outcome);
 }
 
 /** A warning in the top-level `warnings[]`: `{status:false, code, message, customerIndex, partnerProgramName}`. */

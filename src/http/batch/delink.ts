@@ -5,7 +5,7 @@ import type { UseCases } from '../../domain/use-cases.js';
 import { entryChecker } from './entry-check.js';
 import { echoedName, readBatchItem, type SentItem } from './fields.js';
 import type { BatchRoute } from './route.js';
-import { customerAnswer, entryStatus, warningAnswer } from './answers.js';
+import { customerAnswer, warningAnswer, wireStatus } from './answers.js';
 
 /** POST /v2/partnerProgram/deLinkCustomer (SPEC §6): its schemas, its entry reader and its answer. */
 
@@ -73,7 +73,7 @@ function delinkAnswer(
       customer: customerAnswer(sent[index]!.customer, item.customer),
       deLinkFromPartnerPrograms: item.entries.map(({ entry, outcome }) => ({
         partnerProgramName: entry.echoName,
-        partnerDeLinkStatus: entryStatus(outcome),
+        partnerDeLinkStatus: wireStatus(outcome),
       })),
     })),
     warnings: outcome.warnings.map(warningAnswer),

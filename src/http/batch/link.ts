@@ -6,7 +6,7 @@ import { isStorableText } from '../../model/text.js';
 import { entryChecker, isObject, type ShapeError } from './entry-check.js';
 import { echoedName, isEmpty, readBatchItem, type SentItem } from './fields.js';
 import type { BatchRoute } from './route.js';
-import { customerAnswer, entryStatus, warningAnswer } from './answers.js';
+import { customerAnswer, warningAnswer, wireStatus } from './answers.js';
 
 /** POST /v2/partnerProgram/linkCustomer (SPEC §4): its schemas, its entry reader and its answer. */
 
@@ -133,7 +133,7 @@ function linkAnswer(
       customer: customerAnswer(sent[index]!.customer, item.customer),
       linkToPartnerPrograms: item.entries.map(({ entry, outcome }) => ({
         partnerProgramName: entry.echoName,
-        partnerLinkStatus: entryStatus(outcome),
+        partnerLinkStatus: wireStatus(outcome),
       })),
     })),
     warnings: outcome.warnings.map(warningAnswer),

@@ -5,7 +5,7 @@ import type { UseCases } from '../../domain/use-cases.js';
 import { entryChecker, isObject } from './entry-check.js';
 import { echoedName, readBatchItem, type SentItem } from './fields.js';
 import type { BatchRoute } from './route.js';
-import { customerAnswer, entryStatus, warningAnswer } from './answers.js';
+import { customerAnswer, warningAnswer, wireStatus } from './answers.js';
 
 /** POST /v2/partnerProgram/customerPartnerProgramUpdate (SPEC §5): its schemas, its entry reader and its answer. */
 
@@ -110,7 +110,7 @@ function updateAnswer(
       partnerProgramUpdates: item.entries.map(({ entry, outcome }) => ({
         partnerProgramName: entry.echoName,
         updateType: entry.echoType,
-        updateStatus: entryStatus(outcome),
+        updateStatus: wireStatus(outcome),
       })),
     })),
     warnings: outcome.warnings.map(warningAnswer),
