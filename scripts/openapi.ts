@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino from 'pino';
@@ -5,6 +6,7 @@ import { buildApp } from '../src/app.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { systemClock } from '../src/domain/clock.js';
+import { SecretBox } from '../src/domain/secrets.js';
 
 /**
  * `tsx scripts/openapi.ts FILE`: writes the OpenAPI document the service serves at /openapi.json
@@ -29,6 +31,7 @@ try {
     },
     db: database.db,
     clock: systemClock,
+    secrets: SecretBox.fromSecret(randomBytes(32).toString('hex')),
     logger: pino({ level: 'silent' }),
   });
   await app.ready();

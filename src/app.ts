@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import type { DB } from './db/database.js';
 import type { Clock } from './domain/clock.js';
 import type { SandboxClock } from './domain/sandbox-clock.js';
+import type { SecretBox } from './domain/secrets.js';
 import { Authenticator } from './domain/authentication.js';
 import { LoginThrottle } from './domain/login-throttle.js';
 import { loadSigningKey } from './domain/signing-key.js';
@@ -35,6 +36,8 @@ export interface AppDependencies {
   db: DB;
   clock: Clock;
   logger: FastifyBaseLogger;
+  /** Seals and opens webhook secrets and custom headers. */
+  secrets: SecretBox;
   /** Present when ALLOW_CLOCK_OVERRIDE=true: the clock `/admin/v1/clock` may move. */
   sandbox?: SandboxClock;
 }
@@ -45,7 +48,7 @@ const { version: VERSION } = JSON.parse(readFileSync(new URL('../package.json', 
 };
 
 /** Builds the HTTP application; never listens (server.ts owns the process). */
-export async function buildApp({ config, db, clock, logger, sandbox }: AppDependencies): Promise<App> {
+export async function buildApp({ config, db, clock, logger, sandbox, secrets }: AppDependencies): Promise<App> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.bodyLimitBytes,
@@ -102,7 +105,13 @@ export async function buildApp({ config, db, clock, logger, sandbox }: AppDepend
   registerAuthentication(app, authenticator);
   await app.register(oauthTokenRoutes, { authenticator });
 
-  const useCases = bindUseCases({ db, clock, lockTimeoutMs: config.lockTimeoutMs, defaultTimezone: config.timezone });
+  const useCases = bindUseCases({
+    db,
+    clock,
+    secrets,
+    lockTimeoutMs: config.lockTimeoutMs,
+    defaultTimezone: config.timezone,
+  });
   healthRoutes(app, useCases);
   batchEndpoints(app, useCases);
   lookupRoutes(app, useCases);

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { isValidTimeZone } from './domain/dates.js';
+import { MIN_SECRETS_KEY_LENGTH } from './domain/secrets.js';
 import { signingKeyProblem } from './domain/signing-key.js';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -25,6 +26,15 @@ export interface Config {
   allowClockOverride: boolean;
   schedulerIntervalMs: number;
   schedulerBatchSize: number;
+  /** How long a webhook receiver has to answer one attempt (WEBHOOK_TIMEOUT_MS). */
+  webhookTimeoutMs: number;
+  /** Deliveries in flight per process (WEBHOOK_CONCURRENCY). */
+  webhookConcurrency: number;
+  /** Events and finished deliveries older than this are purged (EVENT_RETENTION_DAYS). */
+  eventRetentionDays: number;
+  /** Seals webhook secrets (SECRETS_KEY); unset: the key in `secretsKeyFile`, made once. */
+  secretsKey: string | undefined;
+  secretsKeyFile: string;
 }
 
 export class ConfigError extends Error {
@@ -92,12 +102,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const keyProblem = oauthSigningKey === undefined ? undefined : signingKeyProblem(oauthSigningKey);
   if (keyProblem) problems.push(`OAUTH_SIGNING_KEY ${keyProblem}`);
 
+  const secretsKey = value('SECRETS_KEY');
+  if (secretsKey !== undefined && secretsKey.length < MIN_SECRETS_KEY_LENGTH) {
+    problems.push(`SECRETS_KEY must be at least ${MIN_SECRETS_KEY_LENGTH} characters (e.g. openssl rand -hex 32)`);
+  }
+  const dataDir = resolve(value('DATA_DIR') ?? './data');
+
   const config: Config = {
     port: integer('PORT', 8080, 0, 65535),
     host: value('HOST') ?? '127.0.0.1',
     databaseUrl,
     databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 1000),
-    dataDir: resolve(value('DATA_DIR') ?? './data'),
+    dataDir,
     configFile: resolve(value('CONFIG_FILE') ?? 'config/demo.yaml'),
     adminToken,
     oauthSigningKey,
@@ -109,6 +125,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     allowClockOverride: flag('ALLOW_CLOCK_OVERRIDE'),
     schedulerIntervalMs: integer('SCHEDULER_INTERVAL_MS', 1000, 50, 3_600_000),
     schedulerBatchSize: integer('SCHEDULER_BATCH_SIZE', 1000, 1, 100_000),
+    webhookTimeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    webhookConcurrency: integer('WEBHOOK_CONCURRENCY', 16, 1, 1024),
+    eventRetentionDays: integer('EVENT_RETENTION_DAYS', 30, 1, 3650),
+    secretsKey,
+    secretsKeyFile: resolve(value('SECRETS_KEY_FILE') ?? `${dataDir}/secrets.key`),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './domain/clock.js';
 import { applyDeclarations } from './domain/configuration/apply.js';
 import { readDeclarationsFile } from './domain/configuration/declarations.js';
 import { SandboxClock } from './domain/sandbox-clock.js';
+import { loadSecretBox } from './domain/secrets.js';
 import type { App } from './http/app-instance.js';
 import { Scheduler } from './jobs/scheduler.js';
 
@@ -63,6 +64,7 @@ export async function startServer(config: Config, realClock: Clock = systemClock
   const database = await openConfiguredDatabase(config, logger);
   let app: App | undefined;
   let scheduler: Scheduler | undefined;
+  const secrets = loadSecretBox(config);
   const sandbox = config.allowClockOverride ? new SandboxClock(database.db, realClock) : undefined;
   try {
     if (sandbox) {
@@ -89,7 +91,7 @@ export async function startServer(config: Config, realClock: Clock = systemClock
     }
     let address: string | undefined;
     if (serves) {
-      app = await buildApp({ config, db: database.db, clock, logger, sandbox });
+      app = await buildApp({ config, db: database.db, clock, logger, sandbox, secrets });
       address = await app.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
         throw listenFailure(error, config);
       });

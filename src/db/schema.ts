@@ -136,6 +136,63 @@ export interface IdempotencyKeysTable {
   response_body: string | null;
 }
 
+export interface WebhookSubscriptionsTable {
+  id: Generated<number>;
+  org_id: number;
+  name: string;
+  url: string;
+  events: string[];
+  active: Generated<boolean>;
+  secret_sealed: string;
+  headers_sealed: string;
+  header_names: Generated<string[]>;
+  key_fingerprint: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EventsTable {
+  org_id: number;
+  seq: Generated<number>;
+  id: string;
+  event_name: string;
+  customer_id: number | null;
+  created_at: Timestamp;
+  source: 'API' | 'JOB' | 'CONSOLE';
+  api_request_id: string | null;
+  data: string;
+}
+
+export interface DeliveriesTable {
+  org_id: number;
+  subscription_id: number;
+  event_seq: number;
+  event_id: string;
+  event_name: string;
+  event_created_at: Timestamp;
+  status: Generated<'PENDING' | 'SUCCEEDED' | 'FAILED'>;
+  attempts: Generated<number>;
+  schedule_attempts: Generated<number>;
+  next_attempt_at: Timestamp | null;
+  leased_until: Timestamp | null;
+  lease_token: string | null;
+  last_attempt_at: Timestamp | null;
+  last_response_status: number | null;
+  last_error: string | null;
+  succeeded_at: Timestamp | null;
+}
+
+export interface DeliveryAttemptsTable {
+  org_id: number;
+  subscription_id: number;
+  event_seq: number;
+  attempt: number;
+  started_at: Timestamp;
+  duration_ms: number;
+  response_status: number | null;
+  error: string | null;
+}
+
 export interface Database {
   orgs: OrgsTable;
   loyalty_programs: LoyaltyProgramsTable;
@@ -152,4 +209,8 @@ export interface Database {
   signing_keys: SigningKeysTable;
   login_failures: LoginFailuresTable;
   idempotency_keys: IdempotencyKeysTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  events: EventsTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
 }

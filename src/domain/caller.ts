@@ -12,6 +12,10 @@ export interface Caller {
   accessGroups: readonly string[];
   /** The till (Basic) or OAuth client the request came with; `name` is its username or key. */
   credential: { kind: 'till' | 'oauth'; id: number; name: string };
+  /** The request's X-Request-Id: the `apiRequestId` of the events it causes (SPEC §9.2). */
+  requestId?: string;
+  /** Where the change comes from, for its events: the API unless said otherwise. */
+  source?: 'API' | 'CONSOLE';
 }
 
 export function orgFlag(org: OrgContext, name: string): boolean {

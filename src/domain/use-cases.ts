@@ -4,6 +4,7 @@ import type { IdempotencyScope } from '../model/idempotency.js';
 import type { BatchItem } from './batch/batch-runner.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
+import type { SecretBox } from './secrets.js';
 import { upsertCustomers } from './configuration/customers.js';
 import { describeOAuthClients, putOAuthClient, removeOAuthClient } from './configuration/oauth-clients.js';
 import { patchOrgConfigs, putLoyaltyProgram, putOrg } from './configuration/orgs.js';
@@ -33,6 +34,8 @@ export interface UseCaseDependencies {
   lockTimeoutMs: number;
   /** The timezone of an org created through the admin API without one. */
   defaultTimezone: string;
+  /** Seals webhook secrets and custom headers. */
+  secrets: SecretBox;
 }
 
 /**

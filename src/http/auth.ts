@@ -76,6 +76,6 @@ export function requireAccess(group: AccessGroup) {
     if (!result.caller.accessGroups.includes(group)) {
       return sendError(reply, 403, `Access denied: this API needs the ${group} access group`);
     }
-    request.caller = result.caller;
+    request.caller = { ...result.caller, requestId: request.id };
   };
 }

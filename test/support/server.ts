@@ -7,10 +7,13 @@ import { applyDeclarations } from '../../src/domain/configuration/apply.js';
 import { checkDeclarations, type Declarations } from '../../src/domain/configuration/declarations.js';
 import { tillSecretOf } from '../../src/domain/credentials.js';
 import { SandboxClock } from '../../src/domain/sandbox-clock.js';
+import { SecretBox } from '../../src/domain/secrets.js';
 import { runDueWork, type SweepReport } from '../../src/jobs/sweeps.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef-0123456789';
+/** The SECRETS_KEY of every test server: instances on one database share it, as they must. */
+export const TEST_SECRETS = SecretBox.fromSecret('test-secrets-key-0123456789abcdef-0123456789');
 
 export interface TestServer {
   url: string;
@@ -93,6 +96,7 @@ async function serveApp(
     },
     db: database.db,
     clock: sandbox ?? clock,
+    secrets: TEST_SECRETS,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
