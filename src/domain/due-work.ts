@@ -4,11 +4,15 @@ import {
   lockCustomersInExpiredPrograms,
   lockCustomersWithDueTransitions,
   recordDueReminders,
+  type JobMemberships,
 } from '../db/repositories/due-memberships.repository.js';
+import { insertEvents } from '../db/repositories/outbox.repository.js';
+import type { NewEvent } from '../model/event.js';
 import { saveMembershipChanges } from '../db/repositories/memberships.repository.js';
 import { findExpiredPrograms } from '../db/repositories/partner-programs.repository.js';
 import type { Activity, Membership } from '../model/membership.js';
 import type { Clock } from './clock.js';
+import { eventsOf } from './events.js';
 import { expireCustomerMemberships } from './program-expiry.js';
 import { advanceMembership } from './timeline.js';
 
@@ -35,16 +39,16 @@ export async function dueTransitionsBatch({ db, clock, batchSize }: DueWorkDepen
   return db.transaction().execute(async (trx) => {
     const now = clock.now();
     const customerIds = await lockCustomersWithDueTransitions(trx, now, batchSize);
-    const { memberships, timezones } = await findMembershipsForJob(trx, customerIds);
+    const job = await findMembershipsForJob(trx, customerIds);
     const changed: Membership[] = [];
     const activities: Activity[] = [];
-    for (const membership of memberships) {
-      const advanced = advanceMembership(membership, now, timezones.get(membership.orgId) ?? 'UTC');
+    for (const membership of job.memberships) {
+      const advanced = advanceMembership(membership, now, job.timezones.get(membership.orgId) ?? 'UTC');
       if (advanced.activities.length === 0) continue;
       changed.push(advanced.membership);
       activities.push(...advanced.activities);
     }
-    await saveMembershipChanges(trx, now, changed, activities);
+    await saveMembershipChanges(trx, now, changed, activities, jobEvents(activities, job));
     return { taken: customerIds.length, changed: changed.length };
   });
 }
@@ -56,23 +60,67 @@ export async function expireProgramsBatch({ db, clock, batchSize }: DueWorkDepen
     const customerIds = await lockCustomersInExpiredPrograms(trx, now, batchSize);
     if (customerIds.length === 0) return { taken: 0, changed: 0 };
     const expired = new Map((await findExpiredPrograms(trx, now)).map((p) => [p.id, p]));
-    const { memberships, timezones } = await findMembershipsForJob(trx, customerIds);
+    const job = await findMembershipsForJob(trx, customerIds);
+    for (const { backup } of expired.values())
+      if (backup && !job.programs.has(backup.id)) job.programs.set(backup.id, backup);
     const byCustomer = new Map<number, Membership[]>();
-    for (const m of memberships) byCustomer.set(m.customerId, [...(byCustomer.get(m.customerId) ?? []), m]);
+    for (const m of job.memberships) byCustomer.set(m.customerId, [...(byCustomer.get(m.customerId) ?? []), m]);
     const changed: Membership[] = [];
     const activities: Activity[] = [];
     for (const own of byCustomer.values()) {
-      const result = expireCustomerMemberships(own, expired, now, timezones.get(own[0]!.orgId) ?? 'UTC');
+      const result = expireCustomerMemberships(own, expired, now, job.timezones.get(own[0]!.orgId) ?? 'UTC');
       changed.push(...result.changed);
       activities.push(...result.activities);
     }
-    await saveMembershipChanges(trx, now, changed, activities);
+    await saveMembershipChanges(trx, now, changed, activities, jobEvents(activities, job));
     return { taken: customerIds.length, changed: changed.length };
   });
 }
 
-/** Expiry reminders that have come due, recorded once each across all instances. */
+/** Expiry reminders that have come due, recorded once each across all instances, with their events. */
 export async function dueRemindersBatch({ db, clock, batchSize }: DueWorkDependencies): Promise<DueWorkBatch> {
-  const recorded = await recordDueReminders(db, clock.now(), batchSize);
-  return { taken: recorded, changed: recorded };
+  return db.transaction().execute(async (trx) => {
+    const now = clock.now();
+    const recorded = await recordDueReminders(trx, now, batchSize);
+    const activities: Activity[] = recorded.map((r) => ({
+      customerId: r.membership.customerId,
+      programId: r.membership.programId,
+      type: 'SUPPLEMENTARY_MEMBERSHIP_EXPIRY_REMINDER',
+      at: r.dueAt,
+      source: 'JOB',
+      details: { daysBeforeExpiry: r.daysBefore, scheduledExpiryDate: r.periodEnd.toString() },
+      membership: r.membership,
+    }));
+    const events = eventsOf(activities, {
+      timeZoneOf: (orgId) => recorded.find((r) => r.membership.orgId === orgId)?.timezone ?? 'UTC',
+      customer: (id) => recorded.find((r) => r.customer.id === id)?.customer,
+      program: (id) => {
+        const r = recorded.find((x) => x.membership.programId === id);
+        return (
+          r && {
+            id,
+            name: r.programName,
+            type: 'SUPPLEMENTARY',
+            loyaltyProgramId: r.membership.loyaltyProgramId,
+            tiers: [],
+          }
+        );
+      },
+      requestId: null,
+      source: 'API',
+    });
+    await insertEvents(trx, now, events);
+    return { taken: recorded.length, changed: recorded.length };
+  });
+}
+
+/** The events of a job's changes: every one is the scheduler's (source JOB). */
+function jobEvents(activities: readonly Activity[], job: JobMemberships): NewEvent[] {
+  return eventsOf(activities, {
+    timeZoneOf: (orgId) => job.timezones.get(orgId) ?? 'UTC',
+    customer: (id) => job.customers.get(id),
+    program: (id) => job.programs.get(id),
+    requestId: null,
+    source: 'API',
+  });
 }

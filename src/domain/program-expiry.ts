@@ -1,6 +1,6 @@
 import type { Temporal } from 'temporal-polyfill';
 import { addCycle } from './dates.js';
-import { isLinked, type Activity, type Membership } from '../model/membership.js';
+import { isLinked, settle, type Activity, type Membership } from '../model/membership.js';
 import type { ExpiringProgram } from '../model/program.js';
 import { advanceMembership } from './timeline.js';
 
@@ -24,7 +24,7 @@ export function expireCustomerMemberships(
   const save = (membership: Membership, more: Activity[]) => {
     byProgram.set(membership.programId, membership);
     changed.set(membership.programId, membership);
-    activities.push(...more);
+    activities.push(...settle(more, membership));
   };
 
   for (const stored of memberships) {

@@ -18,13 +18,21 @@ export function advanceMembership(
   const cycle = membership.cycle;
   const activities: Activity[] = [];
   const m = { ...membership };
-  const record = (type: Activity['type'], at: Temporal.Instant) =>
-    activities.push({ customerId: m.customerId, programId: m.programId, type, at, source: 'JOB' });
+  const record = (type: Activity['type'], at: Temporal.Instant, reason?: Activity['reason']) =>
+    activities.push({
+      customerId: m.customerId,
+      programId: m.programId,
+      type,
+      at,
+      source: 'JOB',
+      membership: { ...m },
+      reason,
+    });
 
   for (;;) {
     if (m.state === 'SCHEDULED' && m.start && lte(m.start, now)) {
       m.state = 'ACTIVE';
-      record('SUPPLEMENTARY_MEMBERSHIP_STARTED', m.start);
+      record('SUPPLEMENTARY_MEMBERSHIP_STARTED', m.start, 'SCHEDULED_START');
     } else if (m.state === 'ACTIVE' && m.end && lte(m.end, now)) {
       m.state = 'EXPIRED';
       record('SUPPLEMENTARY_MEMBERSHIP_EXPIRED', m.end);
@@ -33,7 +41,7 @@ export function advanceMembership(
       m.end = addCycle(m.start, cycle, timeZone);
       m.pendingRelinkStart = null;
       m.state = 'ACTIVE';
-      record('SUPPLEMENTARY_MEMBERSHIP_STARTED', m.start);
+      record('SUPPLEMENTARY_MEMBERSHIP_STARTED', m.start, 'RELINK');
     } else {
       break;
     }

@@ -45,6 +45,15 @@ export interface Activity {
   at: Temporal.Instant;
   source: ActivitySource;
   details?: Record<string, unknown>;
+  /** In memory only: the membership as this change left it, for the change's event (SPEC §9.2). */
+  membership?: Membership;
+  /** In memory only: why a period started, for a job's SUPPLEMENTARY_MEMBERSHIP_STARTED event. */
+  reason?: 'SCHEDULED_START' | 'RELINK';
+}
+
+/** Gives each activity that does not say otherwise `membership` as the state its change left. */
+export function settle(activities: readonly Activity[], membership: Membership): Activity[] {
+  return activities.map((a) => (a.membership ? a : { ...a, membership }));
 }
 
 /** Linked, as the rules mean it (SPEC §4 step 5): an open link, or a pending relink. */

@@ -31,13 +31,16 @@ describe('advanceMembership', () => {
   it('starts a scheduled period at its start instant', () => {
     const { membership, activities } = advanceMembership(base, at('2026-01-10T00:00:00Z'), 'UTC');
     expect(membership.state).toBe('ACTIVE');
-    expect(activities).toEqual([
+    expect(activities).toMatchObject([
       {
         customerId: 7,
         programId: 3,
         type: 'SUPPLEMENTARY_MEMBERSHIP_STARTED',
         at: at('2026-01-10T00:00:00Z'),
         source: 'JOB',
+        // What its event says: why the period started, and the membership as the start left it.
+        reason: 'SCHEDULED_START',
+        membership: { state: 'ACTIVE', start: at('2026-01-10T00:00:00Z') },
       },
     ]);
   });
@@ -50,6 +53,13 @@ describe('advanceMembership', () => {
       ['SUPPLEMENTARY_MEMBERSHIP_EXPIRED', '2026-01-20T00:00:00Z'],
       ['SUPPLEMENTARY_MEMBERSHIP_STARTED', '2026-02-01T00:00:00Z'],
       ['SUPPLEMENTARY_MEMBERSHIP_EXPIRED', '2026-02-11T00:00:00Z'],
+    ]);
+    // Each step's event sees the membership as that step left it.
+    expect(activities.map((a) => [a.reason, a.membership?.state, a.membership?.end?.toString()])).toEqual([
+      ['SCHEDULED_START', 'ACTIVE', '2026-01-20T00:00:00Z'],
+      [undefined, 'EXPIRED', '2026-01-20T00:00:00Z'],
+      ['RELINK', 'ACTIVE', '2026-02-11T00:00:00Z'],
+      [undefined, 'EXPIRED', '2026-02-11T00:00:00Z'],
     ]);
     expect(membership).toMatchObject({
       state: 'EXPIRED',

@@ -1,7 +1,9 @@
 import { sql, type Transaction } from 'kysely';
 import type { Temporal } from 'temporal-polyfill';
+import type { CustomerIdentifiers } from '../../model/customer.js';
 import type { Membership } from '../../model/membership.js';
-import type { DB } from '../database.js';
+import type { PartnerProgram } from '../../model/program.js';
+import { fromDate } from '../instants.js';
 import type { Database } from '../schema.js';
 import { toMembership, type MembershipRow } from './memberships.repository.js';
 
@@ -57,37 +59,97 @@ export async function lockCustomersInExpiredPrograms(
 export interface JobMemberships {
   memberships: Membership[];
   timezones: Map<number, string>;
+  /** The customers' identifiers, for the events of what the job changes. */
+  customers: Map<number, CustomerIdentifiers>;
+  /** What the events say of the memberships' programs (tiers left out: jobs change SUPPLEMENTARY memberships only). */
+  programs: Map<number, Pick<PartnerProgram, 'id' | 'name' | 'type' | 'loyaltyProgramId' | 'tiers'>>;
 }
 
-/** Every membership of the (locked) customers, whatever their org, with each org's timezone. */
+/** Every membership of the (locked) customers, whatever their org, with each org's timezone and what its events need. */
 export async function findMembershipsForJob(
   trx: Transaction<Database>,
   customerIds: number[],
 ): Promise<JobMemberships> {
-  if (customerIds.length === 0) return { memberships: [], timezones: new Map() };
+  if (customerIds.length === 0)
+    return { memberships: [], timezones: new Map(), customers: new Map(), programs: new Map() };
   const rows = await trx
     .selectFrom('memberships as m')
     .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
     .innerJoin('orgs as o', 'o.id', 'm.org_id')
+    .innerJoin('customers as c', 'c.id', 'm.customer_id')
     .selectAll('m')
-    .select(['p.loyalty_program_id', 'p.cycle_unit', 'p.cycle_value', 'o.timezone'])
+    .select([
+      'p.loyalty_program_id',
+      'p.cycle_unit',
+      'p.cycle_value',
+      'p.name as program_name',
+      'o.timezone',
+      'c.mobile',
+      'c.email',
+      'c.external_id',
+    ])
     .where('m.customer_id', 'in', customerIds)
     .execute();
   return {
     memberships: rows.map((r) => toMembership(r as MembershipRow)),
     timezones: new Map(rows.map((r) => [r.org_id, r.timezone])),
+    customers: new Map(
+      rows.map((r) => [
+        r.customer_id,
+        { id: r.customer_id, mobile: r.mobile, email: r.email, externalId: r.external_id },
+      ]),
+    ),
+    programs: new Map(
+      rows.map((r) => [
+        r.partner_program_id,
+        {
+          id: r.partner_program_id,
+          name: r.program_name,
+          type: r.program_type,
+          loyaltyProgramId: r.loyalty_program_id,
+          tiers: [],
+        },
+      ]),
+    ),
   };
+}
+
+/** A reminder just recorded, with what its event needs. */
+export interface RecordedReminder {
+  membership: Membership;
+  daysBefore: number;
+  periodEnd: Temporal.Instant;
+  /** When it fell due: the period's end less `daysBefore` days. */
+  dueAt: Temporal.Instant;
+  timezone: string;
+  customer: CustomerIdentifiers;
+  programName: string;
 }
 
 /**
  * Records every expiry reminder that has come due (N days before an open period's end) and not
  * been recorded, up to `limit`, in one statement: the reminder row's primary key makes each
  * (period, N) reminder happen once across all instances; its activity is dated when it fell due.
- * Returns how many were recorded.
+ * Returns the reminders recorded, with what their events need.
  */
-export async function recordDueReminders(db: DB, now: Temporal.Instant, limit: number): Promise<number> {
+export async function recordDueReminders(
+  trx: Transaction<Database>,
+  now: Temporal.Instant,
+  limit: number,
+): Promise<RecordedReminder[]> {
   const at = now.toString();
-  const { rows } = await sql<{ n: number }>`
+  const { rows } = await sql<
+    MembershipRow & {
+      days_before: number;
+      period_end: Date;
+      due_at: Date;
+      timezone: string;
+      program_name: string;
+      mobile: string | null;
+      email: string | null;
+      external_id: string | null;
+    }
+  >`
     with due as (
       select m.id, m.org_id, m.end_at, d.days
       from memberships m
@@ -104,15 +166,29 @@ export async function recordDueReminders(db: DB, now: Temporal.Instant, limit: n
       insert into membership_reminders (membership_id, period_end, days_before, recorded_at)
       select id, end_at, days, ${at}::timestamptz from due
       on conflict do nothing
-      returning membership_id, period_end, days_before
+      returning membership_id, period_end, days_before, period_end - make_interval(days => days_before) as due_at
     ), activities as (
       insert into membership_activities (org_id, membership_id, activity_type, occurred_at, source, details)
-      select due.org_id, due.id, 'SUPPLEMENTARY_MEMBERSHIP_EXPIRY_REMINDER',
-        recorded.period_end - make_interval(days => recorded.days_before), 'JOB',
+      select due.org_id, due.id, 'SUPPLEMENTARY_MEMBERSHIP_EXPIRY_REMINDER', recorded.due_at, 'JOB',
         jsonb_build_object('daysBeforeExpiry', recorded.days_before, 'scheduledExpiryDate', recorded.period_end)
       from recorded join due on due.id = recorded.membership_id and due.days = recorded.days_before
       returning 1
     )
-    select count(*)::int as n from activities`.execute(db);
-  return rows[0]?.n ?? 0;
+    select m.*, p.loyalty_program_id, p.cycle_unit, p.cycle_value, p.name as program_name, o.timezone,
+      c.mobile, c.email, c.external_id, recorded.days_before, recorded.period_end, recorded.due_at
+    from recorded
+    join memberships m on m.id = recorded.membership_id
+    join partner_programs p on p.id = m.partner_program_id
+    join orgs o on o.id = m.org_id
+    join customers c on c.id = m.customer_id
+    order by recorded.due_at, m.id`.execute(trx);
+  return rows.map((r) => ({
+    membership: toMembership(r),
+    daysBefore: r.days_before,
+    periodEnd: fromDate(r.period_end),
+    dueAt: fromDate(r.due_at),
+    timezone: r.timezone,
+    customer: { id: r.customer_id, mobile: r.mobile, email: r.email, externalId: r.external_id },
+    programName: r.program_name,
+  }));
 }

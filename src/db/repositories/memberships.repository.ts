@@ -1,9 +1,11 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Temporal } from 'temporal-polyfill';
+import type { NewEvent } from '../../model/event.js';
 import type { Activity, Membership, MembershipLabels } from '../../model/membership.js';
 import type { DB } from '../database.js';
 import { fromDateOrNull } from '../instants.js';
 import type { Database, MembershipsTable } from '../schema.js';
+import { eventsParameter, outboxCtes, outboxNotify } from './outbox.repository.js';
 
 /** Every membership of the given customers, with the program facts the rules need. */
 export async function findMembershipsOfCustomers(
@@ -69,15 +71,17 @@ function iso(instant: Temporal.Instant | null): string | null {
 }
 
 /**
- * Writes the final state of changed memberships (of any orgs) and their activities in one statement: an
- * upsert keyed by (customer, program) feeding the activity insert, so a new membership's id
- * reaches its activities without another round trip. Activities keep the order given.
+ * Writes the final state of changed memberships (of any orgs), their activities and their events
+ * (the outbox, SPEC §9) in one statement: an upsert keyed by (customer, program) feeding the
+ * activity insert, so a new membership's id reaches its activities without another round trip.
+ * Activities and events keep the order given.
  */
 export async function saveMembershipChanges(
   trx: Transaction<Database>,
   now: Temporal.Instant,
   memberships: readonly Membership[],
   activities: readonly Activity[],
+  events: readonly NewEvent[] = [],
 ): Promise<void> {
   if (memberships.length === 0 && activities.length === 0) return;
   const rows = JSON.stringify(
@@ -95,7 +99,7 @@ export async function saveMembershipChanges(
       pending_relink_start_at: iso(m.pendingRelinkStart),
     })),
   );
-  const events = JSON.stringify(
+  const changes = JSON.stringify(
     activities.map((a, ord) => ({
       ord,
       customer_id: a.customerId,
@@ -106,7 +110,7 @@ export async function saveMembershipChanges(
       details: a.details ?? {},
     })),
   );
-  const at = iso(now);
+  const at = new Date(now.epochMilliseconds).toISOString();
   await sql`
     with input as (
       select * from jsonb_to_recordset(${rows}::jsonb) as r(
@@ -129,13 +133,16 @@ export async function saveMembershipChanges(
         pending_relink_start_at = excluded.pending_relink_start_at,
         updated_at = excluded.updated_at
       returning id, org_id, customer_id, partner_program_id
-    ), events as (
-      select * from jsonb_to_recordset(${events}::jsonb) as a(
+    ), changes as (
+      select * from jsonb_to_recordset(${changes}::jsonb) as a(
         ord integer, customer_id bigint, partner_program_id bigint, activity_type text,
         occurred_at timestamptz, source text, details jsonb)
-    )
-    insert into membership_activities (org_id, membership_id, activity_type, occurred_at, source, details)
-    select saved.org_id, saved.id, events.activity_type, events.occurred_at, events.source, events.details
-    from events join saved using (customer_id, partner_program_id)
-    order by events.ord`.execute(trx);
+    ), recorded as (
+      insert into membership_activities (org_id, membership_id, activity_type, occurred_at, source, details)
+      select saved.org_id, saved.id, changes.activity_type, changes.occurred_at, changes.source, changes.details
+      from changes join saved using (customer_id, partner_program_id)
+      order by changes.ord
+      returning 1
+    ), ${outboxCtes(eventsParameter(events), at)}
+    ${outboxNotify}`.execute(trx);
 }

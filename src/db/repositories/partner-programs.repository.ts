@@ -128,7 +128,27 @@ export async function listPartnerPrograms(db: DB, orgId: number, name?: string):
 /** The org's partner programs with the given names (compared lower-cased), with tiers and settings. */
 export async function findProgramsByNames(db: DB, orgId: number, lowerNames: string[]): Promise<PartnerProgram[]> {
   if (lowerNames.length === 0) return [];
-  const rows = await db
+  const rows = await programsQuery(db)
+    .where('p.org_id', '=', orgId)
+    .where(sql<string>`lower(p.name)`, 'in', lowerNames)
+    .execute();
+  return rows.map(toPartnerProgram);
+}
+
+/** The partner programs with the given ids (of any orgs: ids are unique in the service), as findProgramsByNames. */
+export async function findProgramsByIds(
+  db: DB | Transaction<Database>,
+  ids: readonly number[],
+): Promise<PartnerProgram[]> {
+  if (ids.length === 0) return [];
+  const rows = await programsQuery(db)
+    .where('p.id', 'in', [...ids])
+    .execute();
+  return rows.map(toPartnerProgram);
+}
+
+function programsQuery(db: DB | Transaction<Database>) {
+  return db
     .selectFrom('partner_programs as p')
     .innerJoin('loyalty_programs as lp', 'lp.id', 'p.loyalty_program_id')
     .select([
@@ -144,11 +164,13 @@ export async function findProgramsByNames(db: DB, orgId: number, lowerNames: str
       sql<{ number: number; name: string }[]>`coalesce((
         select json_agg(json_build_object('number', t.number, 'name', t.name) order by t.number)
         from partner_program_tiers t where t.partner_program_id = p.id), '[]'::json)`.as('tiers'),
-    ])
-    .where('p.org_id', '=', orgId)
-    .where(sql<string>`lower(p.name)`, 'in', lowerNames)
-    .execute();
-  return rows.map((row) => ({
+    ]);
+}
+
+function toPartnerProgram(
+  row: Awaited<ReturnType<ReturnType<typeof programsQuery>['execute']>>[number],
+): PartnerProgram {
+  return {
     id: row.id,
     name: row.name,
     type: row.type,
@@ -158,7 +180,7 @@ export async function findProgramsByNames(db: DB, orgId: number, lowerNames: str
     expiryDate: row.expiry_date ? fromDate(row.expiry_date) : null,
     cycle: row.cycle_unit && row.cycle_value ? { unit: row.cycle_unit, value: row.cycle_value } : null,
     tiers: row.tiers,
-  }));
+  };
 }
 
 /** Programs whose expiry date has come, each with its backup program (if any). */

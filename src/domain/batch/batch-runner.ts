@@ -1,17 +1,21 @@
+import type { Transaction } from 'kysely';
 import type { Temporal } from 'temporal-polyfill';
 import type { DB } from '../../db/database.js';
 import { LockTimeoutError } from '../../db/errors.js';
 import { lockCustomers } from '../../db/repositories/customers.repository.js';
 import { findMembershipsOfCustomers, saveMembershipChanges } from '../../db/repositories/memberships.repository.js';
-import { findProgramsByNames } from '../../db/repositories/partner-programs.repository.js';
+import { findProgramsByIds, findProgramsByNames } from '../../db/repositories/partner-programs.repository.js';
+import type { Database } from '../../db/schema.js';
+import type { NewEvent } from '../../model/event.js';
 import { identifierSetOf, type StoredCustomer } from '../../model/customer.js';
-import { membershipKey, type Activity, type Membership } from '../../model/membership.js';
+import { membershipKey, settle, type Activity, type Membership } from '../../model/membership.js';
 import type { PartnerProgram } from '../../model/program.js';
 import { isStorableText } from '../../model/text.js';
 import type { Caller, OrgContext } from '../caller.js';
 import type { Clock } from '../clock.js';
 import { indexCustomers, resolveCustomer, type ParsedCustomer } from '../customers.js';
 import type { CustomerFailure, EntryOutcome, WarningOutcome } from '../outcomes.js';
+import { eventsOf, type ProgramFacts } from '../events.js';
 import { advanceMembership } from '../timeline.js';
 
 export interface BatchDependencies {
@@ -112,7 +116,8 @@ export async function runMembershipBatch<E extends BatchEntry>(
       );
       const state = new WorkingState(stored, now, caller.org.timezone);
       const outcome = decideAll(items, { now, org: caller.org, programsByName, customers, state }, decide);
-      await saveMembershipChanges(trx, now, state.changed(), state.activities);
+      const events = await batchEvents(trx, caller, programs, customers, state.activities);
+      await saveMembershipChanges(trx, now, state.changed(), state.activities, events);
       return outcome;
     });
   } catch (error) {
@@ -127,6 +132,31 @@ export async function runMembershipBatch<E extends BatchEntry>(
       rolledBack: failure,
     };
   }
+}
+
+/**
+ * The events of the batch's changes. The programs the request named are known; a catch-up in a
+ * program it did not name (rare) reads that program's facts in one more statement.
+ */
+async function batchEvents(
+  trx: Transaction<Database>,
+  caller: Caller,
+  named: readonly PartnerProgram[],
+  customers: readonly StoredCustomer[],
+  activities: readonly Activity[],
+): Promise<NewEvent[]> {
+  if (activities.length === 0) return [];
+  const programs = new Map<number, ProgramFacts>(named.map((p) => [p.id, p]));
+  const missing = new Set(activities.map((a) => a.programId).filter((id) => !programs.has(id)));
+  for (const p of await findProgramsByIds(trx, [...missing])) programs.set(p.id, p);
+  const byId = new Map(customers.map((c) => [c.id, c]));
+  return eventsOf(activities, {
+    timeZoneOf: () => caller.org.timezone,
+    customer: (id) => byId.get(id),
+    program: (id) => programs.get(id),
+    requestId: caller.requestId ?? null,
+    source: caller.source ?? 'API',
+  });
 }
 
 /** The memberships of the batch's customers, changed in place as entries are decided. */
@@ -155,7 +185,7 @@ class WorkingState {
   save(membership: Membership, activities: Activity[]): void {
     this.put(membership);
     this.changedKeys.set(membershipKey(membership.customerId, membership.programId), membership);
-    this.activities.push(...activities);
+    this.activities.push(...settle(activities, membership));
   }
 
   changed(): Membership[] {
