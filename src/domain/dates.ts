@@ -92,13 +92,56 @@ export function addCycle(start: Temporal.Instant, cycle: Cycle, timeZone: string
 /**
  * ISO-8601 in `timeZone` with a numeric offset (UTC prints as +00:00) and no bracket.
  * Milliseconds are printed (3 digits) only when non-zero; anything below a millisecond is truncated.
+ * A hot path (every date of every event and answer): the zone's offset is looked up once per
+ * quarter hour of UTC time and the text is built from Date#toISOString.
  */
 export function formatInZone(instant: Temporal.Instant, timeZone: string): string {
-  const zoned = instant.toZonedDateTimeISO(timeZone);
-  return zoned.toString({
-    timeZoneName: 'never',
-    fractionalSecondDigits: zoned.millisecond === 0 ? 0 : 3,
-  });
+  const ms = instant.epochMilliseconds;
+  const offsetMs = offsetAt(ms, timeZone);
+  const local = new Date(ms + offsetMs).toISOString();
+  const time = ms % 1000 === 0 ? local.slice(0, 19) : local.slice(0, 23);
+  return time + offsetText(offsetMs);
+}
+
+/** The calendar date (YYYY-MM-DD) of `instant` in `timeZone`. */
+export function calendarDateInZone(instant: Temporal.Instant, timeZone: string): string {
+  const ms = instant.epochMilliseconds;
+  return new Date(ms + offsetAt(ms, timeZone)).toISOString().slice(0, 10);
+}
+
+const QUARTER_HOUR_MS = 15 * 60 * 1000;
+const offsets = new Map<string, number | null>();
+
+/**
+ * The zone's UTC offset at `ms`, in milliseconds. Cached per quarter hour of UTC time when the
+ * offset is the same at both ends of it (every transition of a modern zone falls on a quarter
+ * hour); otherwise computed for the instant itself.
+ */
+function offsetAt(ms: number, timeZone: string): number {
+  const bucket = Math.floor(ms / QUARTER_HOUR_MS);
+  const key = `${timeZone}|${bucket}`;
+  let cached = offsets.get(key);
+  if (cached === undefined) {
+    const start = zoneOffset(bucket * QUARTER_HOUR_MS, timeZone);
+    const end = zoneOffset((bucket + 1) * QUARTER_HOUR_MS - 1, timeZone);
+    cached = start === end ? start : null;
+    if (offsets.size > 50_000) offsets.clear();
+    offsets.set(key, cached);
+  }
+  return cached ?? zoneOffset(ms, timeZone);
+}
+
+function zoneOffset(ms: number, timeZone: string): number {
+  return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(timeZone).offsetNanoseconds / 1e6;
+}
+
+function offsetText(offsetMs: number): string {
+  const sign = offsetMs < 0 ? '-' : '+';
+  const minutes = Math.abs(offsetMs) / 60_000;
+  const hh = String(Math.floor(minutes / 60)).padStart(2, '0');
+  const mm = String(Math.floor(minutes % 60)).padStart(2, '0');
+  const seconds = Math.round((Math.abs(offsetMs) % 60_000) / 1000);
+  return seconds === 0 ? `${sign}${hh}:${mm}` : `${sign}${hh}:${mm}:${String(seconds).padStart(2, '0')}`;
 }
 
 /** UTC ISO string with milliseconds and Z, like Date#toISOString. */

@@ -4,7 +4,7 @@ import type { CustomerIdentifiers } from '../model/customer.js';
 import type { EventName, EventSource, NewEvent } from '../model/event.js';
 import type { Activity, Membership } from '../model/membership.js';
 import type { PartnerProgram } from '../model/program.js';
-import { formatInZone } from './dates.js';
+import { calendarDateInZone, formatInZone } from './dates.js';
 
 /** What an event says of its program. */
 export type ProgramFacts = Pick<PartnerProgram, 'id' | 'name' | 'type' | 'loyaltyProgramId' | 'tiers'>;
@@ -126,6 +126,6 @@ function detailsOf(m: Membership, program: ProgramFacts, timeZone: string): Reco
     membershipNumber: m.partnerMembershipId,
     membershipStartDate: m.start ? formatInZone(m.start, timeZone) : null,
     membershipEndDate: m.end ? formatInZone(m.end, timeZone) : null,
-    membershipExpiryDate: m.end ? m.end.toZonedDateTimeISO(timeZone).toPlainDate().toString() : null,
+    membershipExpiryDate: m.end ? calendarDateInZone(m.end, timeZone) : null,
   };
 }

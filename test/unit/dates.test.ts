@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { Temporal } from 'temporal-polyfill';
 import { fromDate, toDate } from '../../src/db/instants.js';
 import {
+  calendarDateInZone,
   addCycle,
   formatInZone,
   formatUtc,
@@ -442,4 +443,37 @@ describe('isValidTimeZone', () => {
       expect(isValidTimeZone(zone)).toBe(false);
     },
   );
+});
+
+describe('formatInZone and calendarDateInZone', () => {
+  const zones = ['UTC', 'Asia/Kolkata', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu'];
+  it('write what Temporal writes, for any instant from 1970 to 2200, DST transitions included', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 7_258_118_400_000 }),
+        fc.constantFrom(...zones),
+        fc.boolean(),
+        (ms, zone, whole) => {
+          const instant = Temporal.Instant.fromEpochMilliseconds(whole ? ms - (ms % 1000) : ms);
+          const zoned = instant.toZonedDateTimeISO(zone);
+          const expected = zoned.toString({
+            timeZoneName: 'never',
+            fractionalSecondDigits: zoned.millisecond === 0 ? 0 : 3,
+          });
+          expect(formatInZone(instant, zone)).toBe(expected);
+          expect(calendarDateInZone(instant, zone)).toBe(zoned.toPlainDate().toString());
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('is right on both sides of a transition', () => {
+    // New York springs forward at 2026-03-08T07:00Z and falls back at 2026-11-01T06:00Z.
+    const at = (iso: string) => Temporal.Instant.from(iso);
+    expect(formatInZone(at('2026-03-08T06:59:59.999Z'), 'America/New_York')).toBe('2026-03-08T01:59:59.999-05:00');
+    expect(formatInZone(at('2026-03-08T07:00:00Z'), 'America/New_York')).toBe('2026-03-08T03:00:00-04:00');
+    expect(formatInZone(at('2026-11-01T05:59:59Z'), 'America/New_York')).toBe('2026-11-01T01:59:59-04:00');
+    expect(formatInZone(at('2026-11-01T06:00:00Z'), 'America/New_York')).toBe('2026-11-01T01:00:00-05:00');
+  });
 });
