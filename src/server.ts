@@ -7,9 +7,11 @@ import { migrateToLatest } from './db/migrate.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { applyDeclarations } from './domain/configuration/apply.js';
 import { readDeclarationsFile } from './domain/configuration/declarations.js';
+import { foreignSealingKeys } from './domain/deliveries.js';
 import { SandboxClock } from './domain/sandbox-clock.js';
-import { loadSecretBox } from './domain/secrets.js';
+import { loadSecretBox, type SecretBox } from './domain/secrets.js';
 import type { App } from './http/app-instance.js';
+import { DeliveryWorker } from './jobs/delivery-worker.js';
 import { Scheduler } from './jobs/scheduler.js';
 
 /** A start-up failure the operator can fix. The message says, on one line, what is wrong and what to do. */
@@ -43,6 +45,7 @@ export async function openConfiguredDatabase(config: Config, logger: Logger): Pr
 export interface RunningServer {
   app: App | undefined;
   scheduler: Scheduler | undefined;
+  deliveries: DeliveryWorker | undefined;
   database: DatabaseHandle;
   logger: Logger;
   /** The HTTP address, when this process serves the API. */
@@ -53,8 +56,9 @@ export interface RunningServer {
 const CLOCK_POLL_MS = 500;
 
 /**
- * The process: config → logger → database (migrated) → declarations → scheduler and/or API.
- * ROLE decides what runs: `api` serves HTTP, `worker` runs the scheduler, `all` (default) both.
+ * The process: config → logger → database (migrated) → declarations → scheduler, delivery
+ * worker and/or API. ROLE decides what runs: `api` serves HTTP, `worker` runs the scheduler and
+ * the delivery worker, `all` (default) everything.
  * A worker catches up on everything that fell due before the API starts listening.
  */
 export async function startServer(config: Config, realClock: Clock = systemClock): Promise<RunningServer> {
@@ -64,16 +68,18 @@ export async function startServer(config: Config, realClock: Clock = systemClock
   const database = await openConfiguredDatabase(config, logger);
   let app: App | undefined;
   let scheduler: Scheduler | undefined;
+  let deliveries: DeliveryWorker | undefined;
   const secrets = loadSecretBox(config);
   const sandbox = config.allowClockOverride ? new SandboxClock(database.db, realClock) : undefined;
   try {
+    await checkSecretsKey(database, secrets);
     if (sandbox) {
       await sandbox.follow(CLOCK_POLL_MS);
       logger.warn('ALLOW_CLOCK_OVERRIDE is on: /admin/v1/clock can move the service time');
     }
     const clock = sandbox ?? realClock;
     if (declarations) {
-      await applyDeclarations(database.db, declarations, { defaultTimezone: config.timezone, clock });
+      await applyDeclarations(database.db, declarations, { defaultTimezone: config.timezone, clock, secrets });
       logger.info({ file: config.configFile, orgs: declarations.orgs.length }, 'configuration applied');
     }
     if (config.role !== 'api') {
@@ -88,6 +94,19 @@ export async function startServer(config: Config, realClock: Clock = systemClock
       logger.info({ caughtUp }, 'scheduler caught up');
       sandbox?.onMove(() => scheduler?.wake());
       scheduler.start();
+      deliveries = new DeliveryWorker({
+        db: database.db,
+        clock,
+        realClock,
+        secrets,
+        timeoutMs: config.webhookTimeoutMs,
+        concurrency: config.webhookConcurrency,
+        retentionDays: config.eventRetentionDays,
+        listen: database.listen,
+        logger,
+      });
+      sandbox?.onMove(() => deliveries?.wake());
+      await deliveries.start();
     }
     let address: string | undefined;
     if (serves) {
@@ -96,7 +115,7 @@ export async function startServer(config: Config, realClock: Clock = systemClock
         throw listenFailure(error, config);
       });
     }
-    const running = { app, scheduler };
+    const running = { app, scheduler, deliveries };
     return {
       ...running,
       database,
@@ -105,6 +124,7 @@ export async function startServer(config: Config, realClock: Clock = systemClock
       close: async () => {
         await running.app?.close();
         await running.scheduler?.stop();
+        await running.deliveries?.stop();
         sandbox?.stop();
         await database.close();
       },
@@ -112,10 +132,22 @@ export async function startServer(config: Config, realClock: Clock = systemClock
   } catch (error) {
     await app?.close();
     await scheduler?.stop();
+    await deliveries?.stop();
     sandbox?.stop();
     await database.close();
     throw error;
   }
+}
+
+/** Every instance must open the stored webhook secrets: refuse to start with another key. */
+async function checkSecretsKey(database: DatabaseHandle, secrets: SecretBox): Promise<void> {
+  const others = await foreignSealingKeys(database.db, secrets);
+  if (others.length === 0) return;
+  throw new StartupError(
+    `SECRETS_KEY is not the key that sealed this database's webhook secrets (they were sealed by key ` +
+      `${others.join(', ')}; this instance's key is ${secrets.fingerprint}); ` +
+      'give every instance the same SECRETS_KEY or SECRETS_KEY_FILE',
+  );
 }
 
 /** Why the port cannot be had, for the errors an operator can fix; any other as it came. */

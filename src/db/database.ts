@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.js';
+import { listenOnPGlite, listenOnPostgres, type Unlisten } from './notifications.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -14,6 +15,11 @@ export type Backend = 'postgres' | 'pglite';
 export interface DatabaseHandle {
   db: DB;
   backend: Backend;
+  /**
+   * Calls `onNotify` on every NOTIFY on `channel` (PostgreSQL: a dedicated connection that
+   * reconnects by itself; PGlite: the instance's own LISTEN). Close stops any still listening.
+   */
+  listen(channel: string, onNotify: () => void): Promise<Unlisten>;
   close(): Promise<void>;
 }
 
@@ -48,11 +54,30 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       // An idle client lost its server; the pool replaces it. Queries report their own errors.
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, backend: 'postgres', close: () => db.destroy() };
+    const listeners = new Listeners();
+    return {
+      db,
+      backend: 'postgres',
+      listen: (channel, onNotify) => listeners.add(listenOnPostgres(target.url, channel, onNotify)),
+      close: async () => {
+        await listeners.stopAll();
+        await db.destroy();
+      },
+    };
   }
   if (target.kind === 'pglite-memory') {
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(new PGlite('memory://')) });
-    return { db, backend: 'pglite', close: () => db.destroy() };
+    const pglite = new PGlite('memory://');
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    const listeners = new Listeners();
+    return {
+      db,
+      backend: 'pglite',
+      listen: (channel, onNotify) => listeners.add(listenOnPGlite(db, pglite, channel, onNotify)),
+      close: async () => {
+        await listeners.stopAll();
+        await db.destroy();
+      },
+    };
   }
   mkdirSync(target.dataDir, { recursive: true });
   const releaseLock = lockDataDir(target.dataDir);
@@ -60,10 +85,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     const pglite = new PGlite(join(target.dataDir, 'pgdata'));
     await pglite.waitReady;
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    const listeners = new Listeners();
     return {
       db,
       backend: 'pglite',
+      listen: (channel, onNotify) => listeners.add(listenOnPGlite(db, pglite, channel, onNotify)),
       close: async () => {
+        await listeners.stopAll();
         await db.destroy();
         releaseLock();
       },
@@ -71,6 +99,25 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   } catch (error) {
     releaseLock();
     throw error;
+  }
+}
+
+/** The handle's listeners, so that closing it stops those its users forgot. */
+class Listeners {
+  private readonly active = new Set<Unlisten>();
+
+  async add(started: Promise<Unlisten>): Promise<Unlisten> {
+    const unlisten = await started;
+    const once: Unlisten = async () => {
+      if (!this.active.delete(once)) return;
+      await unlisten();
+    };
+    this.active.add(once);
+    return once;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.active].map((unlisten) => unlisten()));
   }
 }
 

@@ -10,6 +10,7 @@ import { describeOAuthClients, putOAuthClient, removeOAuthClient } from './confi
 import { patchOrgConfigs, putLoyaltyProgram, putOrg } from './configuration/orgs.js';
 import { putPartnerProgram, type PartnerProgramBody } from './configuration/partner-programs.js';
 import { putTill } from './configuration/tills.js';
+import { describeWebhooks, putWebhook, removeWebhook, type WebhookBody } from './configuration/webhooks.js';
 import {
   describeCustomer,
   describeOrg,
@@ -19,6 +20,13 @@ import {
 } from './configuration/views.js';
 import type { DelinkEntry } from './delink/delink-policy.js';
 import { delinkCustomers } from './delink/delink.service.js';
+import {
+  listEventLog,
+  listWebhookDeliveries,
+  retryWebhookDelivery,
+  type DeliveriesQuery,
+  type EventLogQuery,
+} from './event-log.service.js';
 import { customerActivityHistory, type HistoryQuery } from './history.service.js';
 import { claimKey, recordAnswer, releaseKey } from './idempotency.js';
 import type { LinkEntry } from './link/link-policy.js';
@@ -42,7 +50,7 @@ export interface UseCaseDependencies {
  * Every use case the HTTP layer calls, bound to the database and the clock: routes receive these
  * functions and never the database handle. Built once, in the composition root (app.ts).
  */
-export function bindUseCases({ db, clock, lockTimeoutMs, defaultTimezone }: UseCaseDependencies) {
+export function bindUseCases({ db, clock, lockTimeoutMs, defaultTimezone, secrets }: UseCaseDependencies) {
   const batch = { db, clock, lockTimeoutMs };
   return {
     /** Resolves when the database answers. */
@@ -84,6 +92,15 @@ export function bindUseCases({ db, clock, lockTimeoutMs, defaultTimezone }: UseC
       upsertCustomers: (orgId: number, customers: Parameters<typeof upsertCustomers>[2]) =>
         upsertCustomers(db, orgId, customers, clock),
       describeCustomer: (orgId: number, customerId: number) => describeCustomer(db, orgId, customerId),
+      describeWebhooks: (orgId: number, name?: string) => describeWebhooks(db, orgId, name),
+      putWebhook: (orgId: number, name: string, body: WebhookBody) =>
+        putWebhook({ db, clock, secrets }, orgId, name, body),
+      removeWebhook: (orgId: number, name: string) => removeWebhook(db, orgId, name),
+      listEvents: (orgId: number, query: EventLogQuery) => listEventLog(db, orgId, query),
+      listDeliveries: (orgId: number, name: string, query: DeliveriesQuery) =>
+        listWebhookDeliveries(db, orgId, name, query),
+      retryDelivery: (orgId: number, name: string, eventId: string) =>
+        retryWebhookDelivery({ db, clock }, orgId, name, eventId),
     },
   };
 }

@@ -8,6 +8,7 @@ import { checkDeclarations, type Declarations } from '../../src/domain/configura
 import { tillSecretOf } from '../../src/domain/credentials.js';
 import { SandboxClock } from '../../src/domain/sandbox-clock.js';
 import { SecretBox } from '../../src/domain/secrets.js';
+import { DeliveryWorker, type DeliveryReport } from '../../src/jobs/delivery-worker.js';
 import { runDueWork, type SweepReport } from '../../src/jobs/sweeps.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -22,6 +23,13 @@ export interface TestServer {
   clock: ManualClock;
   /** One round of every scheduler sweep at the test clock's now. */
   runJobs(batchSize?: number): Promise<SweepReport>;
+  /** The delivery worker running in the background, when started with `deliveries`. */
+  deliveries: DeliveryWorker | undefined;
+  /**
+   * Sends every delivery due now (on the server's clock) and waits until each attempt is
+   * answered and recorded, round after round until nothing is due; with or without `deliveries`.
+   */
+  runDeliveries(): Promise<DeliveryReport>;
   /** Real HTTP to the listening server. `auth` is a till [username, password] pair. */
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
   close(): Promise<void>;
@@ -57,6 +65,23 @@ export interface TestServerOptions {
   oauthSigningKey?: string;
   /** As ALLOW_CLOCK_OVERRIDE=true: the admin API's clock moves a SandboxClock over the test clock. */
   sandbox?: boolean;
+  /**
+   * Runs a DeliveryWorker in the background, as a worker instance would: on the server's clock
+   * (the SandboxClock with `sandbox`, whose moves wake it), with TEST_SECRETS, LISTEN on the test
+   * database. Close stops it.
+   */
+  deliveries?: boolean | TestDeliveryOptions;
+}
+
+export interface TestDeliveryOptions {
+  /** WEBHOOK_TIMEOUT_MS; default 2,000. */
+  timeoutMs?: number;
+  /** WEBHOOK_CONCURRENCY; default 16. */
+  concurrency?: number;
+  /** The slow poll; default 5,000. */
+  pollIntervalMs?: number;
+  /** EVENT_RETENTION_DAYS; default 30. */
+  retentionDays?: number;
 }
 
 /** Starts the whole app on an ephemeral port over a fresh database of the backend under test. */
@@ -64,7 +89,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const database = await createTestDatabase();
   const clock = new ManualClock(Temporal.Instant.from(options.now ?? '2026-06-15T06:30:00Z'));
   if (options.declarations) {
-    await applyDeclarations(database.db, checkDeclarations(options.declarations), { defaultTimezone: 'UTC', clock });
+    await applyDeclarations(database.db, checkDeclarations(options.declarations), {
+      defaultTimezone: 'UTC',
+      clock,
+      secrets: TEST_SECRETS,
+    });
   }
   return serveApp(database, clock, options, () => database.drop());
 }
@@ -101,6 +130,25 @@ async function serveApp(
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   const defaultAuth = options.defaultAuth;
+  const deliveryOptions = typeof options.deliveries === 'object' ? options.deliveries : {};
+  const makeWorker = () =>
+    new DeliveryWorker({
+      db: database.db,
+      clock: sandbox ?? clock,
+      secrets: TEST_SECRETS,
+      timeoutMs: deliveryOptions.timeoutMs ?? 2_000,
+      concurrency: deliveryOptions.concurrency ?? 16,
+      pollIntervalMs: deliveryOptions.pollIntervalMs,
+      retentionDays: deliveryOptions.retentionDays ?? 30,
+      listen: database.listen,
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    });
+  const deliveries = options.deliveries ? makeWorker() : undefined;
+  if (deliveries) {
+    sandbox?.onMove(() => deliveries.wake());
+    await deliveries.start();
+  }
+  let roundWorker = deliveries;
 
   return {
     url: address,
@@ -130,7 +178,10 @@ async function serveApp(
       return { status: response.status, headers: response.headers, body: parsed, text };
     },
     runJobs: (batchSize = 1000) => runDueWork({ db: database.db, clock, batchSize }),
+    deliveries,
+    runDeliveries: () => (roundWorker ??= makeWorker()).runUntilIdle(),
     async close() {
+      await deliveries?.stop();
       await app.close();
       await release();
     },

@@ -5,6 +5,7 @@ import { upsertLoyaltyProgram } from '../../db/repositories/loyalty-programs.rep
 import { upsertOrg } from '../../db/repositories/orgs.repository.js';
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
+import type { SecretBox } from '../secrets.js';
 import { saveCustomers } from './customers.js';
 import {
   DeclarationError,
@@ -16,6 +17,7 @@ import { oauthClientHashes, saveOAuthClient } from './oauth-clients.js';
 import { inTransaction, reject } from './outcome.js';
 import { resolveBackupProgram, savePartnerProgram } from './partner-programs.js';
 import { saveTill, tillHashes } from './tills.js';
+import { saveWebhook } from './webhooks.js';
 
 /**
  * The config file applied at start. Like the admin API's writes, it creates or updates and never
@@ -25,6 +27,8 @@ import { saveTill, tillHashes } from './tills.js';
 export interface ApplyOptions {
   defaultTimezone: string;
   clock: Clock;
+  /** Seals the secrets and headers of `webhooks:`; needed only when an org declares some. */
+  secrets?: SecretBox;
 }
 
 /** Secret hashes by till username and by OAuth client key, computed before the transaction. */
@@ -87,4 +91,8 @@ async function applyOrg(
     await saveOAuthClient(trx, org.id, client, hashes.clients.get(client.key) ?? '', `${path}.oauthClients[${c}]`, now);
   }
   if (org.customers?.length) await saveCustomers(trx, org.id, org.customers, `${path}.customers`, now);
+  for (const [w, webhook] of (org.webhooks ?? []).entries()) {
+    if (!options.secrets) reject('invalid', `${path}.webhooks[${w}]: webhooks need the secrets key (SECRETS_KEY)`);
+    await saveWebhook(trx, options.secrets, org.id, webhook, now);
+  }
 }

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { EVENT_NAMES } from '../../model/event.js';
 import { MAX_TOKEN_TTL_SECONDS } from '../tokens.js';
 
 /**
@@ -92,6 +93,47 @@ export const OAuthClientDeclarationSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A webhook subscription (SPEC §9.3): config file `webhooks:` and the admin API's PUT body. What a
+ * schema cannot say (an absolute http(s) URL, `["*"]` alone, the secret's form, header names and
+ * values) is checked by checkWebhook (webhooks.ts), so both places answer in the same words.
+ */
+export const WebhookDeclarationSchema = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9_.-]+$',
+      description: 'Unique in the org; 1 to 64 letters, digits and _ . -',
+    }),
+    url: Type.String({ minLength: 1, maxLength: 2048, description: 'An absolute http or https URL' }),
+    events: Type.Array(Type.Enum([...EVENT_NAMES, '*']), {
+      minItems: 1,
+      uniqueItems: true,
+      description: 'The events to deliver (SPEC §9.1), or ["*"] for all of them',
+    }),
+    secret: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          'The signing secret: whsec_ and the base64 of 24 to 64 bytes. Left out: generated on create, kept on update',
+      }),
+    ),
+    active: Type.Optional(Type.Boolean({ description: 'Default true; an inactive subscription gets no deliveries' })),
+    headers: Type.Optional(
+      Type.Record(Type.String(), Type.String({ maxLength: 4096 }), {
+        maxProperties: 10,
+        description:
+          "At most 10 extra request headers sent on every attempt (e.g. the receiver's own Authorization); " +
+          'not content-type, content-length, host, webhook-*, nor the hop-by-hop connection, keep-alive, ' +
+          'transfer-encoding, upgrade and expect',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const OrgDeclarationSchema = Type.Object(
   {
     id: Type.Integer({ minimum: 1 }),
@@ -102,6 +144,7 @@ export const OrgDeclarationSchema = Type.Object(
     tills: Type.Optional(Type.Array(TillDeclarationSchema)),
     oauthClients: Type.Optional(Type.Array(OAuthClientDeclarationSchema)),
     customers: Type.Optional(Type.Array(CustomerDeclarationSchema)),
+    webhooks: Type.Optional(Type.Array(WebhookDeclarationSchema)),
   },
   { additionalProperties: false },
 );

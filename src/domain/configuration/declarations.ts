@@ -12,7 +12,9 @@ import {
   type OrgDeclarationSchema,
   type PartnerProgramDeclarationSchema,
   type TillDeclarationSchema,
+  type WebhookDeclarationSchema,
 } from './declaration-schemas.js';
+import { checkWebhook } from './webhooks.js';
 
 /** The configuration file's declarations, typed by their schemas, and the checks no schema can say. */
 
@@ -24,6 +26,7 @@ export type OrgDeclaration = Static<typeof OrgDeclarationSchema>;
 export type Declarations = Static<typeof DeclarationsSchema>;
 export type TillDeclaration = Static<typeof TillDeclarationSchema>;
 export type OAuthClientDeclaration = Static<typeof OAuthClientDeclarationSchema>;
+export type WebhookDeclaration = Static<typeof WebhookDeclarationSchema>;
 
 export class DeclarationError extends Error {
   constructor(readonly problems: string[]) {
@@ -120,6 +123,14 @@ export function checkDeclarations(value: unknown): Declarations {
       if (clientKeys.has(client.key))
         problems.push(`${orgPath}.oauthClients[${c}].key: "${client.key}" is declared twice`);
       clientKeys.add(client.key);
+    });
+    const webhookNames = new Set<string>();
+    (org.webhooks ?? []).forEach((webhook, w) => {
+      const path = `${orgPath}.webhooks[${w}]`;
+      problems.push(...checkWebhook(webhook, path));
+      if (webhookNames.has(webhook.name))
+        problems.push(`${path}.name: "${webhook.name}" is declared twice in this org`);
+      webhookNames.add(webhook.name);
     });
     (org.customers ?? []).forEach((customer, c) => {
       const path = `${orgPath}.customers[${c}]`;

@@ -7,10 +7,12 @@ import { requireAdminToken } from './auth.js';
 import { clockRoutes } from './clock.js';
 import { rejectInvalidRequest } from './common.js';
 import { customerRoutes } from './customers.js';
+import { eventRoutes } from './events.js';
 import { oauthClientRoutes } from './oauth-clients.js';
 import { orgRoutes } from './orgs.js';
 import { partnerProgramRoutes } from './programs.js';
 import { tillRoutes } from './tills.js';
+import { webhookRoutes } from './webhooks.js';
 
 export interface AdminRoutesOptions {
   token: string;
@@ -21,7 +23,8 @@ export interface AdminRoutesOptions {
 }
 
 /**
- * `/admin/v1`: configuration of orgs, programs, tills, OAuth clients and customers, behind the ADMIN_TOKEN.
+ * `/admin/v1`: configuration of orgs, programs, tills, OAuth clients, customers and webhook
+ * subscriptions, and the event log, behind the ADMIN_TOKEN.
  * Encapsulated (not wrapped in fastify-plugin), so its hooks touch only its own routes.
  */
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (instance, opts) => {
@@ -39,5 +42,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (instan
   tillRoutes(app, opts.configuration);
   oauthClientRoutes(app, opts.configuration);
   customerRoutes(app, opts.configuration);
+  webhookRoutes(app, opts.configuration);
+  eventRoutes(app, opts.configuration);
   clockRoutes(app, { clock: opts.clock, sandbox: opts.sandbox });
 };

@@ -1,0 +1,202 @@
+import { performance } from 'node:perf_hooks';
+import type { DB } from '../db/database.js';
+import { DELIVERIES_CHANNEL, type Unlisten } from '../db/notifications.js';
+import {
+  claimDueDeliveries,
+  deleteEventsWithoutPendingDeliveries,
+  deleteFinishedDeliveries,
+  earliestPendingAttempt,
+  orgsWithEventsBefore,
+  recordFinishedAttempts,
+  releaseLeases,
+  sealingKeyFingerprints,
+  type ClaimRequest,
+  type FinishedAttempt,
+  type LeasedDelivery,
+} from '../db/repositories/delivery-queue.repository.js';
+import { eventBody } from '../model/event.js';
+import type { Temporal } from 'temporal-polyfill';
+import { systemClock, type Clock } from './clock.js';
+import type { SecretBox } from './secrets.js';
+import {
+  consequenceOf,
+  outcomeOfError,
+  outcomeOfStatus,
+  webhookHeaders,
+  type AttemptOutcome,
+} from './webhook-delivery.js';
+
+/**
+ * The delivery use cases (SPEC §9.4): lease what is due, send one attempt, record what came of
+ * attempts, forget events past retention. The worker (src/jobs/delivery-worker.ts) decides when.
+ */
+
+export { DELIVERIES_CHANNEL };
+export type { FinishedAttempt, LeasedDelivery, Unlisten };
+
+/** DatabaseHandle.listen: wakes the worker when a statement notifies the channel. */
+export type NotificationListener = (channel: string, onNotify: () => void) => Promise<Unlisten>;
+
+export interface DeliveryDependencies {
+  db: DB;
+  /** The service clock: when attempts are due and when they happened. */
+  clock: Clock;
+  secrets: SecretBox;
+  /** How long a receiver has to answer (WEBHOOK_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** The most attempts in flight in this process (WEBHOOK_CONCURRENCY). */
+  concurrency: number;
+  /** Real time, for `webhook-timestamp` and the attempt log; the service clock may be moved. */
+  realClock?: Clock;
+}
+
+/** A lease outlives the attempt by this much, so that it is recorded before anyone else may take it. */
+export const LEASE_MARGIN_MS = 5_000;
+
+export function claimDeliveries(db: DB, clock: Clock, request: Omit<ClaimRequest, 'now'>): Promise<LeasedDelivery[]> {
+  return claimDueDeliveries(db, { ...request, now: clock.now() });
+}
+
+export function recordAttempts(db: DB, attempts: readonly FinishedAttempt[]): Promise<number> {
+  return recordFinishedAttempts(db, attempts);
+}
+
+export function releaseDeliveries(db: DB, leaseTokens: readonly string[]): Promise<void> {
+  return releaseLeases(db, leaseTokens);
+}
+
+export function nextAttemptDueAt(db: DB): Promise<Temporal.Instant | null> {
+  return earliestPendingAttempt(db);
+}
+
+/** One attempt as sent: when (real time), how long, and how it ended. */
+export interface SentAttempt {
+  startedAt: Temporal.Instant;
+  durationMs: number;
+  outcome: AttemptOutcome;
+}
+
+/** Answers are read (to reuse the connection) up to this size, then the rest is dropped. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** Sends attempts: opens the sealed secret and headers, signs, POSTs, classifies the answer. */
+export class DeliverySender {
+  /** Opened secrets and header sets by sealed text: a few per subscription, reused every attempt. */
+  private readonly opened = new Map<string, string>();
+  private readonly realClock: Clock;
+
+  constructor(private readonly deps: Pick<DeliveryDependencies, 'secrets' | 'timeoutMs' | 'realClock'>) {
+    this.realClock = deps.realClock ?? systemClock;
+  }
+
+  /** The attempt, or null when `stop` aborted it before an answer (the lease is then given back). */
+  async send(delivery: LeasedDelivery, stop: AbortSignal): Promise<SentAttempt | null> {
+    const startedAt = this.realClock.now();
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    let outcome: AttemptOutcome;
+    try {
+      const body = eventBody(delivery.event);
+      const headers = webhookHeaders({
+        webhookId: delivery.event.id,
+        secret: this.open(delivery.secretSealed),
+        timestampSeconds: Math.floor(startedAt.epochMilliseconds / 1000),
+        body,
+        customHeaders: JSON.parse(this.open(delivery.headersSealed)) as Record<string, string>,
+      });
+      const signal = AbortSignal.any([AbortSignal.timeout(this.deps.timeoutMs), stop]);
+      const response = await fetch(delivery.url, { method: 'POST', headers, body, redirect: 'manual', signal });
+      outcome = outcomeOfStatus(response.status);
+      await discardBody(response);
+    } catch (error) {
+      if (stop.aborted) return null;
+      outcome = outcomeOfError(error, this.deps.timeoutMs);
+    }
+    return { startedAt, durationMs: elapsed(), outcome };
+  }
+
+  private open(sealed: string): string {
+    let plain = this.opened.get(sealed);
+    if (plain === undefined) {
+      plain = this.deps.secrets.open(sealed);
+      if (this.opened.size >= 10_000) this.opened.clear();
+      this.opened.set(sealed, plain);
+    }
+    return plain;
+  }
+}
+
+async function discardBody(response: Response): Promise<void> {
+  if (!response.body) return;
+  const reader = response.body.getReader();
+  try {
+    for (let read = 0; read < MAX_RESPONSE_BYTES;) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      read += chunk.value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The answer broke off after its status: the status is what counts.
+  }
+}
+
+/** What an attempt makes of its delivery; `random` in [0, 1) jitters the retry. */
+export function finishAttempt(
+  delivery: LeasedDelivery,
+  sent: SentAttempt,
+  endedAt: Temporal.Instant,
+  random: number,
+): FinishedAttempt {
+  const { outcome } = sent;
+  const consequence = consequenceOf(outcome, delivery.scheduleAttempts + 1, endedAt, random);
+  return {
+    orgId: delivery.orgId,
+    subscriptionId: delivery.subscriptionId,
+    eventSeq: delivery.eventSeq,
+    leaseToken: delivery.leaseToken,
+    startedAt: sent.startedAt,
+    durationMs: sent.durationMs,
+    responseStatus: outcome.responseStatus,
+    error: outcome.succeeded ? null : outcome.error,
+    endedAt,
+    ...consequence,
+  };
+}
+
+export interface PurgeReport {
+  events: number;
+  deliveries: number;
+}
+
+const PURGE_BATCH = 1_000;
+
+/**
+ * Forgets what is older than the retention (by the event's createdAt on the service clock):
+ * finished deliveries, then events no PENDING delivery still needs (their deliveries and
+ * attempts go with them). Org by org, at most PURGE_BATCH rows a statement, so no statement
+ * holds many locks or runs long.
+ */
+export async function purgeExpiredEvents(db: DB, clock: Clock, retentionDays: number): Promise<PurgeReport> {
+  const cutoff = clock.now().subtract({ hours: retentionDays * 24 });
+  const report: PurgeReport = { events: 0, deliveries: 0 };
+  for (const orgId of await orgsWithEventsBefore(db, cutoff)) {
+    report.deliveries += await untilDone(() => deleteFinishedDeliveries(db, orgId, cutoff, PURGE_BATCH));
+    report.events += await untilDone(() => deleteEventsWithoutPendingDeliveries(db, orgId, cutoff, PURGE_BATCH));
+  }
+  return report;
+}
+
+async function untilDone(batch: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await batch();
+    total += deleted;
+    if (deleted < PURGE_BATCH) return total;
+  }
+}
+
+/** Fingerprints of keys other than `secrets`' that sealed stored webhook secrets (none: all is well). */
+export async function foreignSealingKeys(db: DB, secrets: SecretBox): Promise<string[]> {
+  return (await sealingKeyFingerprints(db)).filter((fingerprint) => fingerprint !== secrets.fingerprint);
+}
