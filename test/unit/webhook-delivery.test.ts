@@ -76,12 +76,16 @@ describe('retry schedule', () => {
     const hours = 3_600_000;
     expect(RETRY_DELAYS_MS).toEqual([5_000, 300_000, 1_800_000, 2 * hours, 5 * hours, 10 * hours, 10 * hours]);
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 7 }), fc.double({ min: 0, max: 1, maxExcluded: true }), (n, random) => {
-        const delay = retryDelayMs(n, random);
-        const base = RETRY_DELAYS_MS[n - 1]!;
-        expect(delay).toBeGreaterThanOrEqual(base);
-        expect(delay).toBeLessThanOrEqual(base * 1.1);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 7 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (n, random) => {
+          const delay = retryDelayMs(n, random);
+          const base = RETRY_DELAYS_MS[n - 1]!;
+          expect(delay).toBeGreaterThanOrEqual(base);
+          expect(delay).toBeLessThanOrEqual(base * 1.1);
+        },
+      ),
     );
     expect(retryDelayMs(1, 0)).toBe(5_000);
     expect(retryDelayMs(1, 0.999_999)).toBe(5_500);
