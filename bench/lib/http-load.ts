@@ -6,12 +6,12 @@ import { percentile, rates, type Measurement } from './measurement.js';
 import { TILL } from './service.js';
 import { BATCH_SIZE } from './settings.js';
 
-const LINK_PATH = '/v2/partnerProgram/linkCustomer';
-const AUTHORIZATION = `Basic ${Buffer.from(`${TILL.username}:${tillSecretOf(TILL.password)}`).toString('base64')}`;
+export const LINK_PATH = '/v2/partnerProgram/linkCustomer';
+export const AUTHORIZATION = `Basic ${Buffer.from(`${TILL.username}:${tillSecretOf(TILL.password)}`).toString('base64')}`;
 /** Requests per connection in the untimed warm-up (first scrypt check, JIT, pool connections). */
 const WARM_UP_PER_CONNECTION = 4;
 
-interface HttpRun {
+export interface HttpRun {
   /** Responses received; with a fixed amount autocannon waits for every one, so none is cut off. */
   responses: number;
   /** HTTP 200: every entry succeeded, so exactly BATCH_SIZE memberships were written. */
@@ -31,7 +31,7 @@ interface HttpRun {
  * in-flight requests the service may still commit, and the membership count could no longer be
  * checked exactly.
  */
-function runLinkRequests(
+export function runLinkRequests(
   address: string,
   connections: number,
   amount: number,

@@ -32,7 +32,7 @@ export function readSettings(env: NodeJS.ProcessEnv): BenchSettings {
   };
 }
 
-function positiveInteger(name: string, raw: string): number {
+export function positiveInteger(name: string, raw: string): number {
   const value = Number(raw.trim());
   if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must hold positive integers (got "${raw}")`);
   return value;
