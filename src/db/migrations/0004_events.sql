@@ -68,6 +68,8 @@ create table deliveries (
 create index deliveries_due on deliveries (subscription_id, next_attempt_at) where status = 'PENDING';
 create index deliveries_log on deliveries (org_id, subscription_id, event_created_at desc, event_seq desc);
 create index deliveries_event on deliveries (org_id, event_seq);
+-- Attempts in flight, found by their lease when they finish: only leased rows are in it.
+create index deliveries_leased on deliveries (lease_token) where lease_token is not null;
 
 -- Every attempt of a delivery: when (real time), how long, and what came back.
 create table delivery_attempts (

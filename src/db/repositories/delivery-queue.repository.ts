@@ -151,6 +151,7 @@ export interface FinishedAttempt {
 /**
  * Writes finished attempts in one statement: each delivery whose lease is still this attempt's
  * (a lease that ran out and was taken over is the new holder's to record) and its attempt row.
+ * The deliveries are found through the small index of leased rows, not by joining the whole table.
  * Returns how many were recorded.
  */
 export async function recordFinishedAttempts(db: DB, attempts: readonly FinishedAttempt[]): Promise<number> {
@@ -189,7 +190,8 @@ export async function recordFinishedAttempts(db: DB, attempts: readonly Finished
         leased_until = null,
         lease_token = null
       from r
-      where d.org_id = r.org_id and d.subscription_id = r.subscription_id and d.event_seq = r.event_seq
+      where d.lease_token = any(${attempts.map((a) => a.leaseToken)}::uuid[])
+        and d.org_id = r.org_id and d.subscription_id = r.subscription_id and d.event_seq = r.event_seq
         and d.lease_token = r.lease_token
       returning d.org_id, d.subscription_id, d.event_seq, d.attempts, r.started_at, r.duration_ms,
         r.response_status, r.error
