@@ -65,37 +65,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       },
     };
   }
-  if (target.kind === 'pglite-memory') {
-    const pglite = new PGlite('memory://');
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-    const listeners = new Listeners();
-    return {
-      db,
-      backend: 'pglite',
-      listen: (channel, onNotify) => listeners.add(listenOnPGlite(db, pglite, channel, onNotify)),
-      close: async () => {
-        await listeners.stopAll();
-        await db.destroy();
-      },
-    };
-  }
+  if (target.kind === 'pglite-memory') return pgliteHandle(new PGlite('memory://'), () => {});
   mkdirSync(target.dataDir, { recursive: true });
   const releaseLock = lockDataDir(target.dataDir);
   try {
     const pglite = new PGlite(join(target.dataDir, 'pgdata'));
     await pglite.waitReady;
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-    const listeners = new Listeners();
-    return {
-      db,
-      backend: 'pglite',
-      listen: (channel, onNotify) => listeners.add(listenOnPGlite(db, pglite, channel, onNotify)),
-      close: async () => {
-        await listeners.stopAll();
-        await db.destroy();
-        releaseLock();
-      },
-    };
+    return pgliteHandle(pglite, releaseLock);
   } catch (error) {
     releaseLock();
     throw error;
@@ -119,6 +95,22 @@ class Listeners {
   async stopAll(): Promise<void> {
     await Promise.all([...this.active].map((unlisten) => unlisten()));
   }
+}
+
+/** A PGlite instance as a handle; `release` runs after it is closed (the data folder's lock). */
+function pgliteHandle(pglite: PGlite, release: () => void): DatabaseHandle {
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const listeners = new Listeners();
+  return {
+    db,
+    backend: 'pglite',
+    listen: (channel, onNotify) => listeners.add(listenOnPGlite(db, pglite, channel, onNotify)),
+    close: async () => {
+      await listeners.stopAll();
+      await db.destroy();
+      release();
+    },
+  };
 }
 
 /**
