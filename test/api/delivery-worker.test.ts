@@ -431,6 +431,7 @@ describe('retention and keys', () => {
 
 describe('throughput', () => {
   it('delivers thousands a second to a local receiver', async () => {
+    const receiverIds = () => new Set(receiver.of('/bulk').map((r) => r.headers['webhook-id']));
     const subscriptions = await Promise.all(
       [1, 2, 3, 4].map(() => subscribe(server.database.db, receiver.origin + '/bulk')),
     );
@@ -440,12 +441,21 @@ describe('throughput', () => {
     const seconds = (performance.now() - started) / 1000;
     const rate = Math.round(4_000 / seconds);
     console.info(`delivery throughput (${process.env.TEST_BACKEND ?? 'pglite'}): ${rate} deliveries/s`);
-    expect(receiver.of('/bulk')).toHaveLength(4_000);
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from deliveries
-      where subscription_id = any(${subscriptions.map((s) => s.id)}::bigint[]) and status = 'SUCCEEDED'`.execute(
-      server.database.db,
-    );
-    expect(rows[0]!.n).toBe(4_000);
+    const succeeded = async () => {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from deliveries
+        where subscription_id = any(${subscriptions.map((s) => s.id)}::bigint[]) and status = 'SUCCEEDED'`.execute(
+        server.database.db,
+      );
+      return rows[0]!.n;
+    };
+    // On a loaded machine an attempt may outlast the test's 500 ms timeout: its retry, 5 s later
+    // on the service clock, must then deliver it (at least once, same webhook-id).
+    for (let round = 0; round < 3 && (await succeeded()) < 4_000; round++) {
+      server.clock.advance({ seconds: 10 });
+      await server.runDeliveries();
+    }
+    expect(receiverIds().size).toBe(4_000);
+    expect(await succeeded()).toBe(4_000);
     expect(rate).toBeGreaterThan(200);
   });
 });
