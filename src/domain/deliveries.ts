@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { Agent, request } from 'undici';
 import type { DB } from '../db/database.js';
 import { DELIVERIES_CHANNEL, type Unlisten } from '../db/notifications.js';
 import {
@@ -79,21 +80,34 @@ export interface SentAttempt {
 /** Answers are read (to reuse the connection) up to this size, then the rest is dropped. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-/** Sends attempts: opens the sealed secret and headers, signs, POSTs, classifies the answer. */
+/**
+ * Sends attempts: opens the sealed secret and headers, signs, POSTs, classifies the answer.
+ * Requests go through undici's `request` on a keep-alive agent of the sender's own: the same
+ * HTTP/1.1 client as `fetch`, without the WHATWG layers that made `fetch` most of a delivery's CPU.
+ */
 export class DeliverySender {
   /** Opened secrets and header sets by sealed text: a few per subscription, reused every attempt. */
   private readonly opened = new Map<string, string>();
   private readonly realClock: Clock;
+  private readonly agent: Agent;
 
   constructor(private readonly deps: Pick<DeliveryDependencies, 'secrets' | 'timeoutMs' | 'realClock'>) {
     this.realClock = deps.realClock ?? systemClock;
+    this.agent = new Agent({ connect: { timeout: deps.timeoutMs }, keepAliveTimeout: 4_000 });
   }
 
   /** The attempt, or null when `stop` aborted it before an answer (the lease is then given back). */
   async send(delivery: LeasedDelivery, stop: AbortSignal): Promise<SentAttempt | null> {
+    if (stop.aborted) return null;
     const startedAt = this.realClock.now();
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    const { timeoutMs } = this.deps;
+    // One controller per attempt, aborted by the timeout or by the worker stopping.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new AttemptTimeout(timeoutMs)), timeoutMs);
+    const onStop = () => controller.abort(stop.reason);
+    stop.addEventListener('abort', onStop, { once: true });
     let outcome: AttemptOutcome;
     try {
       const body = eventBody(delivery.event);
@@ -104,15 +118,29 @@ export class DeliverySender {
         body,
         customHeaders: JSON.parse(this.open(delivery.headersSealed)) as Record<string, string>,
       });
-      const signal = AbortSignal.any([AbortSignal.timeout(this.deps.timeoutMs), stop]);
-      const response = await fetch(delivery.url, { method: 'POST', headers, body, redirect: 'manual', signal });
-      outcome = outcomeOfStatus(response.status);
-      await discardBody(response);
+      const response = await request(delivery.url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: controller.signal,
+        dispatcher: this.agent,
+      });
+      outcome = outcomeOfStatus(response.statusCode);
+      // The status is what counts; an answer that breaks off after it changes nothing.
+      await response.body.dump({ limit: MAX_RESPONSE_BYTES }).catch(() => {});
     } catch (error) {
       if (stop.aborted) return null;
-      outcome = outcomeOfError(error, this.deps.timeoutMs);
+      outcome = outcomeOfError(controller.signal.aborted ? controller.signal.reason : error, timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', onStop);
     }
     return { startedAt, durationMs: elapsed(), outcome };
+  }
+
+  /** Closes the kept-alive connections. */
+  async close(): Promise<void> {
+    await this.agent.close();
   }
 
   private open(sealed: string): string {
@@ -126,18 +154,11 @@ export class DeliverySender {
   }
 }
 
-async function discardBody(response: Response): Promise<void> {
-  if (!response.body) return;
-  const reader = response.body.getReader();
-  try {
-    for (let read = 0; read < MAX_RESPONSE_BYTES;) {
-      const chunk = await reader.read();
-      if (chunk.done) return;
-      read += chunk.value.byteLength;
-    }
-    await reader.cancel();
-  } catch {
-    // The answer broke off after its status: the status is what counts.
+/** The timeout's reason, named as `outcomeOfError` expects. */
+class AttemptTimeout extends Error {
+  override readonly name = 'TimeoutError';
+  constructor(timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
   }
 }
 

@@ -90,6 +90,8 @@ describe.skipIf(backend !== 'pglite' || !onLinux)('the DATA_DIR lock (embedded d
         await stored.close();
       }
     },
+    // Two starts of the demo service, each of which may take many seconds on a loaded machine.
+    90_000,
   );
 });
 

@@ -173,3 +173,17 @@ export async function retryDelivery(
     .executeTakeFirst();
   return row && toDeliveryRecord(row);
 }
+
+/**
+ * How many deliveries are PENDING, across orgs (the metrics' backlog gauge). The predicate is
+ * that of the partial index `deliveries_due`, so PostgreSQL counts that index's entries alone
+ * and never reads the finished deliveries.
+ */
+export async function countPendingDeliveries(db: DB): Promise<number> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('pending'))
+    .where('status', '=', 'PENDING')
+    .executeTakeFirstOrThrow();
+  return Number(row.pending);
+}
