@@ -12,6 +12,7 @@ import type { SecretBox } from './domain/secrets.js';
 import { Authenticator } from './domain/authentication.js';
 import { LoginThrottle } from './domain/login-throttle.js';
 import { loadSigningKey } from './domain/signing-key.js';
+import { pendingDeliveries } from './domain/telemetry.js';
 import { bindUseCases } from './domain/use-cases.js';
 import type { App } from './http/app-instance.js';
 import { registerAuthentication } from './http/auth.js';
@@ -27,12 +28,15 @@ import { documentRoute, openapiOptions } from './http/schemas/openapi.js';
 import { adminRoutes } from './http/admin/index.js';
 import { batchEndpoints } from './http/batch/endpoints.js';
 import { healthRoutes } from './http/routes/health.js';
+import { Metrics, metricsRoute, timeRequests } from './http/metrics.js';
 import { lookupRoutes } from './http/routes/lookup.js';
 import { oauthTokenRoutes } from './http/routes/oauth.js';
 import { historyRoutes } from './http/routes/history.js';
+import { programsRoutes } from './http/routes/programs.js';
 
 export interface AppDependencies {
-  config: Pick<Config, 'bodyLimitBytes' | 'adminToken' | 'lockTimeoutMs' | 'timezone' | 'oauthSigningKey'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'adminToken' | 'lockTimeoutMs' | 'timezone' | 'oauthSigningKey'> &
+    Partial<Pick<Config, 'metricsToken'>>;
   db: DB;
   clock: Clock;
   logger: FastifyBaseLogger;
@@ -40,6 +44,8 @@ export interface AppDependencies {
   secrets: SecretBox;
   /** Present when ALLOW_CLOCK_OVERRIDE=true: the clock `/admin/v1/clock` may move. */
   sandbox?: SandboxClock;
+  /** The process's metrics, shared with its scheduler and delivery worker; unset: the app makes its own. */
+  metrics?: Metrics;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -48,7 +54,9 @@ const { version: VERSION } = JSON.parse(readFileSync(new URL('../package.json', 
 };
 
 /** Builds the HTTP application; never listens (server.ts owns the process). */
-export async function buildApp({ config, db, clock, logger, sandbox, secrets }: AppDependencies): Promise<App> {
+export async function buildApp(deps: AppDependencies): Promise<App> {
+  const { config, db, clock, logger, sandbox, secrets } = deps;
+  const metrics = deps.metrics ?? new Metrics({ pendingDeliveries: () => pendingDeliveries(db), logger });
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.bodyLimitBytes,
@@ -94,9 +102,10 @@ export async function buildApp({ config, db, clock, logger, sandbox, secrets }: 
   app.addSchema(ErrorEnvelopeSchema);
   // Before any route, so that their hooks see every route.
   registerErrorHandling(app);
+  timeRequests(app, metrics);
   app.addHook('onRoute', documentRoute);
 
-  await app.register(swagger, openapiOptions(VERSION));
+  await app.register(swagger, openapiOptions(VERSION, { metricsToken: Boolean(config.metricsToken) }));
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -111,11 +120,14 @@ export async function buildApp({ config, db, clock, logger, sandbox, secrets }: 
     secrets,
     lockTimeoutMs: config.lockTimeoutMs,
     defaultTimezone: config.timezone,
+    telemetry: metrics,
   });
   healthRoutes(app, useCases);
-  batchEndpoints(app, useCases);
+  metricsRoute(app, metrics, config.metricsToken);
+  batchEndpoints(app, useCases, metrics);
   lookupRoutes(app, useCases);
   historyRoutes(app, useCases);
+  programsRoutes(app, useCases);
   if (config.adminToken)
     await app.register(adminRoutes, {
       prefix: '/admin/v1',

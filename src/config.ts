@@ -35,6 +35,10 @@ export interface Config {
   /** Seals webhook secrets (SECRETS_KEY); unset: the key in `secretsKeyFile`, made once. */
   secretsKey: string | undefined;
   secretsKeyFile: string;
+  /** Bearer token `GET /metrics` asks for (METRICS_TOKEN); unset: /metrics is open. */
+  metricsToken: string | undefined;
+  /** A port of its own serving /metrics, /health and /ready (METRICS_PORT): how a `worker` is scraped. */
+  metricsPort: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -45,6 +49,7 @@ export class ConfigError extends Error {
 }
 
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
+export const MIN_METRICS_TOKEN_LENGTH = 16;
 
 /** Reads and checks the environment; every problem is reported at once, by variable name. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -108,8 +113,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   }
   const dataDir = resolve(value('DATA_DIR') ?? './data');
 
+  const metricsToken = value('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < MIN_METRICS_TOKEN_LENGTH) {
+    problems.push(
+      `METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters (unset it to leave /metrics open)`,
+    );
+  }
+  const port = integer('PORT', 8080, 0, 65535);
+  const metricsPort = value('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 1, 65535);
+  const role = oneOf('ROLE', ['api', 'worker', 'all'] as const, 'all');
+  if (metricsPort !== undefined && metricsPort === port && role !== 'worker') {
+    problems.push(`METRICS_PORT must differ from PORT (both are ${port})`);
+  }
+
   const config: Config = {
-    port: integer('PORT', 8080, 0, 65535),
+    port,
     host: value('HOST') ?? '127.0.0.1',
     databaseUrl,
     databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 1000),
@@ -121,7 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     logLevel: oneOf('LOG_LEVEL', logLevels, 'info'),
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     lockTimeoutMs: integer('LOCK_TIMEOUT_MS', 5000, 10, 600_000),
-    role: oneOf('ROLE', ['api', 'worker', 'all'] as const, 'all'),
+    role,
     allowClockOverride: flag('ALLOW_CLOCK_OVERRIDE'),
     schedulerIntervalMs: integer('SCHEDULER_INTERVAL_MS', 1000, 50, 3_600_000),
     schedulerBatchSize: integer('SCHEDULER_BATCH_SIZE', 1000, 1, 100_000),
@@ -130,6 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     eventRetentionDays: integer('EVENT_RETENTION_DAYS', 30, 1, 3650),
     secretsKey,
     secretsKeyFile: resolve(value('SECRETS_KEY_FILE') ?? `${dataDir}/secrets.key`),
+    metricsToken,
+    metricsPort,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -1,8 +1,9 @@
 import closeWithGrace from 'close-with-grace';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
-import { openDatabase, type DatabaseHandle } from './db/database.js';
+import { LOG_REDACTION } from './log-redaction.js';
+import { openDatabase, ping, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { applyDeclarations } from './domain/configuration/apply.js';
@@ -10,7 +11,10 @@ import { readDeclarationsFile } from './domain/configuration/declarations.js';
 import { foreignSealingKeys } from './domain/deliveries.js';
 import { SandboxClock } from './domain/sandbox-clock.js';
 import { loadSecretBox, type SecretBox } from './domain/secrets.js';
+import { pendingDeliveries } from './domain/telemetry.js';
 import type { App } from './http/app-instance.js';
+import { Metrics } from './http/metrics.js';
+import { buildMetricsServer } from './http/metrics-server.js';
 import { DeliveryWorker } from './jobs/delivery-worker.js';
 import { Scheduler } from './jobs/scheduler.js';
 
@@ -22,8 +26,13 @@ export class StartupError extends Error {
   }
 }
 
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, base: { service: 'partner-programs' } });
+/**
+ * JSON lines on stdout (or `destination`), secrets redacted (src/log-redaction.ts). The API's
+ * lines of a request are written by Fastify's child logger of that request, so each carries its
+ * `reqId` (the X-Request-Id answered); process and job lines carry none.
+ */
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
+  return pino({ level: config.logLevel, base: { service: 'partner-programs' }, redact: LOG_REDACTION }, destination);
 }
 
 export async function openConfiguredDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
@@ -50,6 +59,9 @@ export interface RunningServer {
   logger: Logger;
   /** The HTTP address, when this process serves the API. */
   address: string | undefined;
+  /** The METRICS_PORT listener (/metrics, /health, /ready), when that is set. */
+  metricsServer: App | undefined;
+  metricsAddress: string | undefined;
   close(): Promise<void>;
 }
 
@@ -69,6 +81,9 @@ export async function startServer(config: Config, realClock: Clock = systemClock
   let app: App | undefined;
   let scheduler: Scheduler | undefined;
   let deliveries: DeliveryWorker | undefined;
+  let metricsServer: App | undefined;
+  // One registry for everything this process does: its API, its scheduler, its delivery worker.
+  const metrics = new Metrics({ pendingDeliveries: () => pendingDeliveries(database.db), logger });
   const secrets = loadSecretBox(config);
   const sandbox = config.allowClockOverride ? new SandboxClock(database.db, realClock) : undefined;
   try {
@@ -78,6 +93,22 @@ export async function startServer(config: Config, realClock: Clock = systemClock
       logger.warn('ALLOW_CLOCK_OVERRIDE is on: /admin/v1/clock can move the service time');
     }
     const clock = sandbox ?? realClock;
+    // Before the catch-up below, which may take long: a worker is probed and scraped meanwhile.
+    let metricsAddress: string | undefined;
+    const metricsPort = config.metricsPort;
+    if (metricsPort !== undefined) {
+      metricsServer = await buildMetricsServer({
+        metrics,
+        token: config.metricsToken,
+        ready: () => ping(database.db),
+        logger,
+      });
+      metricsAddress = await metricsServer.listen({ port: metricsPort, host: config.host }).catch((error: unknown) => {
+        throw listenFailure(error, config.host, metricsPort, 'METRICS_PORT');
+      });
+    } else if (!serves) {
+      logger.info('this worker serves no metrics: set METRICS_PORT to scrape it');
+    }
     if (declarations) {
       await applyDeclarations(database.db, declarations, { defaultTimezone: config.timezone, clock, secrets });
       logger.info({ file: config.configFile, orgs: declarations.orgs.length }, 'configuration applied');
@@ -89,6 +120,7 @@ export async function startServer(config: Config, realClock: Clock = systemClock
         batchSize: config.schedulerBatchSize,
         intervalMs: config.schedulerIntervalMs,
         logger,
+        telemetry: metrics,
       });
       const caughtUp = await scheduler.runOnce();
       logger.info({ caughtUp }, 'scheduler caught up');
@@ -104,27 +136,30 @@ export async function startServer(config: Config, realClock: Clock = systemClock
         retentionDays: config.eventRetentionDays,
         listen: database.listen,
         logger,
+        telemetry: metrics,
       });
       sandbox?.onMove(() => deliveries?.wake());
       await deliveries.start();
     }
     let address: string | undefined;
     if (serves) {
-      app = await buildApp({ config, db: database.db, clock, logger, sandbox, secrets });
+      app = await buildApp({ config, db: database.db, clock, logger, sandbox, secrets, metrics });
       address = await app.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
-        throw listenFailure(error, config);
+        throw listenFailure(error, config.host, config.port, 'PORT');
       });
     }
-    const running = { app, scheduler, deliveries };
+    const running = { app, scheduler, deliveries, metricsServer };
     return {
       ...running,
       database,
       logger,
       address,
+      metricsAddress,
       close: async () => {
         await running.app?.close();
         await running.scheduler?.stop();
         await running.deliveries?.stop();
+        await running.metricsServer?.close();
         sandbox?.stop();
         await database.close();
       },
@@ -133,6 +168,7 @@ export async function startServer(config: Config, realClock: Clock = systemClock
     await app?.close();
     await scheduler?.stop();
     await deliveries?.stop();
+    await metricsServer?.close();
     sandbox?.stop();
     await database.close();
     throw error;
@@ -150,15 +186,17 @@ async function checkSecretsKey(database: DatabaseHandle, secrets: SecretBox): Pr
   );
 }
 
-/** Why the port cannot be had, for the errors an operator can fix; any other as it came. */
-function listenFailure(error: unknown, { host, port }: Config): unknown {
+/** Why the port (of `setting`) cannot be had, for the errors an operator can fix; any other as it came. */
+function listenFailure(error: unknown, host: string, port: number, setting: 'PORT' | 'METRICS_PORT'): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   const at = `${host}:${port}`;
   switch (code) {
     case 'EADDRINUSE':
-      return new StartupError(`${at} is in use by another process; stop it or set another PORT`, { cause: error });
+      return new StartupError(`${at} is in use by another process; stop it or set another ${setting}`, {
+        cause: error,
+      });
     case 'EACCES':
-      return new StartupError(`no permission to listen on ${at}; set a PORT above 1023`, { cause: error });
+      return new StartupError(`no permission to listen on ${at}; set a ${setting} above 1023`, { cause: error });
     case 'EADDRNOTAVAIL':
       return new StartupError(
         `HOST ${host} is not an address of this machine; use 127.0.0.1, 0.0.0.0 (every interface) or one of its addresses`,

@@ -14,6 +14,7 @@ import type { Activity, Membership } from '../model/membership.js';
 import type { Clock } from './clock.js';
 import { eventsOf } from './events.js';
 import { expireCustomerMemberships } from './program-expiry.js';
+import { noTelemetry, reportJob, type Telemetry } from './telemetry.js';
 import { advanceMembership } from './timeline.js';
 
 /**
@@ -26,6 +27,8 @@ export interface DueWorkDependencies {
   clock: Clock;
   /** Customers (or reminders) handled per transaction. */
   batchSize: number;
+  /** Told of each batch's transitions and events once it has committed. */
+  telemetry?: Telemetry;
 }
 
 /** One batch: how many customers (or reminders) it took, and how many memberships it changed. */
@@ -35,8 +38,9 @@ export interface DueWorkBatch {
 }
 
 /** Scheduled starts, ends and pending relinks whose instant has come. */
-export async function dueTransitionsBatch({ db, clock, batchSize }: DueWorkDependencies): Promise<DueWorkBatch> {
-  return db.transaction().execute(async (trx) => {
+export async function dueTransitionsBatch(deps: DueWorkDependencies): Promise<DueWorkBatch> {
+  const { db, clock, batchSize } = deps;
+  const done = await db.transaction().execute(async (trx) => {
     const now = clock.now();
     const customerIds = await lockCustomersWithDueTransitions(trx, now, batchSize);
     const job = await findMembershipsForJob(trx, customerIds);
@@ -48,17 +52,20 @@ export async function dueTransitionsBatch({ db, clock, batchSize }: DueWorkDepen
       changed.push(advanced.membership);
       activities.push(...advanced.activities);
     }
-    await saveMembershipChanges(trx, now, changed, activities, jobEvents(activities, job));
-    return { taken: customerIds.length, changed: changed.length };
+    const events = jobEvents(activities, job);
+    await saveMembershipChanges(trx, now, changed, activities, events);
+    return { batch: { taken: customerIds.length, changed: changed.length }, activities, events };
   });
+  return reported(deps, done);
 }
 
 /** Open memberships and pending relinks of programs whose expiry date has come. */
-export async function expireProgramsBatch({ db, clock, batchSize }: DueWorkDependencies): Promise<DueWorkBatch> {
-  return db.transaction().execute(async (trx) => {
+export async function expireProgramsBatch(deps: DueWorkDependencies): Promise<DueWorkBatch> {
+  const { db, clock, batchSize } = deps;
+  const done = await db.transaction().execute(async (trx) => {
     const now = clock.now();
     const customerIds = await lockCustomersInExpiredPrograms(trx, now, batchSize);
-    if (customerIds.length === 0) return { taken: 0, changed: 0 };
+    if (customerIds.length === 0) return { batch: { taken: 0, changed: 0 }, activities: [], events: [] };
     const expired = new Map((await findExpiredPrograms(trx, now)).map((p) => [p.id, p]));
     const job = await findMembershipsForJob(trx, customerIds);
     for (const { backup } of expired.values())
@@ -72,14 +79,17 @@ export async function expireProgramsBatch({ db, clock, batchSize }: DueWorkDepen
       changed.push(...result.changed);
       activities.push(...result.activities);
     }
-    await saveMembershipChanges(trx, now, changed, activities, jobEvents(activities, job));
-    return { taken: customerIds.length, changed: changed.length };
+    const events = jobEvents(activities, job);
+    await saveMembershipChanges(trx, now, changed, activities, events);
+    return { batch: { taken: customerIds.length, changed: changed.length }, activities, events };
   });
+  return reported(deps, done);
 }
 
 /** Expiry reminders that have come due, recorded once each across all instances, with their events. */
-export async function dueRemindersBatch({ db, clock, batchSize }: DueWorkDependencies): Promise<DueWorkBatch> {
-  return db.transaction().execute(async (trx) => {
+export async function dueRemindersBatch(deps: DueWorkDependencies): Promise<DueWorkBatch> {
+  const { db, clock, batchSize } = deps;
+  const done = await db.transaction().execute(async (trx) => {
     const now = clock.now();
     const recorded = await recordDueReminders(trx, now, batchSize);
     const activities: Activity[] = recorded.map((r) => ({
@@ -110,8 +120,18 @@ export async function dueRemindersBatch({ db, clock, batchSize }: DueWorkDepende
       source: 'API',
     });
     await insertEvents(trx, now, events);
-    return { taken: recorded.length, changed: recorded.length };
+    return { batch: { taken: recorded.length, changed: recorded.length }, activities, events };
   });
+  return reported(deps, done);
+}
+
+/** A committed batch: its transitions and events are reported now, not before the commit. */
+function reported(
+  { telemetry = noTelemetry }: DueWorkDependencies,
+  done: { batch: DueWorkBatch; activities: readonly Activity[]; events: readonly NewEvent[] },
+): DueWorkBatch {
+  reportJob(telemetry, done.activities, done.events);
+  return done.batch;
 }
 
 /** The events of a job's changes: every one is the scheduler's (source JOB). */

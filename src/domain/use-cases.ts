@@ -5,6 +5,7 @@ import type { BatchItem } from './batch/batch-runner.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import type { SecretBox } from './secrets.js';
+import type { Telemetry } from './telemetry.js';
 import { upsertCustomers } from './configuration/customers.js';
 import { describeOAuthClients, putOAuthClient, removeOAuthClient } from './configuration/oauth-clients.js';
 import { patchOrgConfigs, putLoyaltyProgram, putOrg } from './configuration/orgs.js';
@@ -32,6 +33,7 @@ import { claimKey, recordAnswer, releaseKey } from './idempotency.js';
 import type { LinkEntry } from './link/link-policy.js';
 import { linkCustomers } from './link/link.service.js';
 import { findCustomerId, lookupCustomer } from './lookup.service.js';
+import { listOrgPrograms } from './programs.service.js';
 import type { UpdateEntry } from './update/update-policy.js';
 import { updateCustomers } from './update/update.service.js';
 
@@ -44,14 +46,16 @@ export interface UseCaseDependencies {
   defaultTimezone: string;
   /** Seals webhook secrets and custom headers. */
   secrets: SecretBox;
+  /** Told of batch entries' events once committed (the metrics). */
+  telemetry?: Telemetry;
 }
 
 /**
  * Every use case the HTTP layer calls, bound to the database and the clock: routes receive these
  * functions and never the database handle. Built once, in the composition root (app.ts).
  */
-export function bindUseCases({ db, clock, lockTimeoutMs, defaultTimezone, secrets }: UseCaseDependencies) {
-  const batch = { db, clock, lockTimeoutMs };
+export function bindUseCases({ db, clock, lockTimeoutMs, defaultTimezone, secrets, telemetry }: UseCaseDependencies) {
+  const batch = { db, clock, lockTimeoutMs, telemetry };
   return {
     /** Resolves when the database answers. */
     ready: () => ping(db),
@@ -66,6 +70,7 @@ export function bindUseCases({ db, clock, lockTimeoutMs, defaultTimezone, secret
       lookupCustomer({ db, clock }, caller, name, value),
     customerActivityHistory: (caller: Caller, query: HistoryQuery) =>
       customerActivityHistory({ db, clock }, caller, query),
+    listOrgPrograms: (caller: Caller) => listOrgPrograms({ db }, caller),
     idempotency: {
       claim: (scope: IdempotencyScope, hash: string) => claimKey({ db, clock }, scope, hash),
       record: (scope: IdempotencyScope, token: string, statusCode: number, body: string) =>

@@ -8,6 +8,8 @@ import { checkDeclarations, type Declarations } from '../../src/domain/configura
 import { tillSecretOf } from '../../src/domain/credentials.js';
 import { SandboxClock } from '../../src/domain/sandbox-clock.js';
 import { SecretBox } from '../../src/domain/secrets.js';
+import { pendingDeliveries } from '../../src/domain/telemetry.js';
+import { Metrics } from '../../src/http/metrics.js';
 import { DeliveryWorker, type DeliveryReport } from '../../src/jobs/delivery-worker.js';
 import { runDueWork, type SweepReport } from '../../src/jobs/sweeps.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -71,6 +73,8 @@ export interface TestServerOptions {
    * database. Close stops it.
    */
   deliveries?: boolean | TestDeliveryOptions;
+  /** As METRICS_TOKEN: /metrics asks for this bearer token. */
+  metricsToken?: string;
 }
 
 export interface TestDeliveryOptions {
@@ -114,19 +118,24 @@ async function serveApp(
 ): Promise<TestServer> {
   const sandbox = options.sandbox ? new SandboxClock(database.db, clock) : undefined;
   await sandbox?.load();
+  // One registry per instance, as per process: its API, its sweeps (runJobs) and its delivery worker.
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const metrics = new Metrics({ pendingDeliveries: () => pendingDeliveries(database.db), logger });
   const app = await buildApp({
     sandbox,
+    metrics,
     config: {
       bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
       adminToken: TEST_ADMIN_TOKEN,
       lockTimeoutMs: options.lockTimeoutMs ?? 5000,
       timezone: 'UTC',
       oauthSigningKey: options.oauthSigningKey,
+      metricsToken: options.metricsToken,
     },
     db: database.db,
     clock: sandbox ?? clock,
     secrets: TEST_SECRETS,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger,
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   const defaultAuth = options.defaultAuth;
@@ -142,6 +151,7 @@ async function serveApp(
       retentionDays: deliveryOptions.retentionDays ?? 30,
       listen: database.listen,
       logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      telemetry: metrics,
     });
   const deliveries = options.deliveries ? makeWorker() : undefined;
   if (deliveries) {
@@ -177,7 +187,7 @@ async function serveApp(
       }
       return { status: response.status, headers: response.headers, body: parsed, text };
     },
-    runJobs: (batchSize = 1000) => runDueWork({ db: database.db, clock, batchSize }),
+    runJobs: (batchSize = 1000) => runDueWork({ db: database.db, clock, batchSize, telemetry: metrics }),
     deliveries,
     runDeliveries: () => (roundWorker ??= makeWorker()).runUntilIdle(),
     async close() {

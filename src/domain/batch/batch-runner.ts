@@ -16,12 +16,15 @@ import type { Clock } from '../clock.js';
 import { indexCustomers, resolveCustomer, type ParsedCustomer } from '../customers.js';
 import type { CustomerFailure, EntryOutcome, WarningOutcome } from '../outcomes.js';
 import { eventsOf, type ProgramFacts } from '../events.js';
+import { noTelemetry, reportEvents, type Telemetry } from '../telemetry.js';
 import { advanceMembership } from '../timeline.js';
 
 export interface BatchDependencies {
   db: DB;
   clock: Clock;
   lockTimeoutMs: number;
+  /** Told of the events of each committed batch. */
+  telemetry?: Telemetry;
 }
 
 /** One program entry of any batch endpoint, checked for shape only. */
@@ -106,7 +109,7 @@ export async function runMembershipBatch<E extends BatchEntry>(
   try {
     const programs = await findProgramsByNames(deps.db, caller.org.id, [...names]);
     const programsByName = new Map(programs.map((p) => [p.name.toLowerCase(), p]));
-    return await deps.db.transaction().execute(async (trx) => {
+    const done = await deps.db.transaction().execute(async (trx) => {
       const now = deps.clock.now();
       const customers = await lockCustomers(trx, caller.org.id, identifierSetOf(queries), deps.lockTimeoutMs);
       const stored = await findMembershipsOfCustomers(
@@ -118,8 +121,10 @@ export async function runMembershipBatch<E extends BatchEntry>(
       const outcome = decideAll(items, { now, org: caller.org, programsByName, customers, state }, decide);
       const events = await batchEvents(trx, caller, programs, customers, state.activities);
       await saveMembershipChanges(trx, now, state.changed(), state.activities, events);
-      return outcome;
+      return { outcome, events };
     });
+    reportEvents(deps.telemetry ?? noTelemetry, done.events);
+    return done.outcome;
   } catch (error) {
     const failure: RollbackOutcome = error instanceof LockTimeoutError ? 'CUSTOMER_BUSY' : 'INTERNAL_ERROR';
     return {

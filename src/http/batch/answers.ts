@@ -1,4 +1,4 @@
-import type { CustomerResult, Warning } from '../../domain/batch/batch-runner.js';
+import type { BatchEntry, BatchOutcome, CustomerResult, Warning } from '../../domain/batch/batch-runner.js';
 import {
   customerOutcomes,
   entryOutcomes,
@@ -43,4 +43,16 @@ export function warningAnswer(warning: Warning) {
     customerIndex: warning.customerIndex,
     partnerProgramName: warning.programName,
   };
+}
+
+/** How many program entries of a processed batch answer each code (a customer's code on its entries). */
+export function entryCodes(outcome: BatchOutcome<BatchEntry>): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const item of outcome.items) {
+    for (const { outcome: entryOutcome } of item.entries) {
+      const { code } = wireStatus(entryOutcome);
+      counts.set(code, (counts.get(code) ?? 0) + 1);
+    }
+  }
+  return counts;
 }

@@ -83,6 +83,7 @@ function delinkAnswer(
 export function delinkEndpoint(run: UseCases['delinkCustomers']): BatchRoute<DelinkEntry, typeof DelinkResponseSchema> {
   return {
     path: '/v2/partnerProgram/deLinkCustomer',
+    endpoint: 'delink',
     operationId: 'deLinkCustomer',
     itemsField: 'deLinkCustomers',
     request: DelinkRequestSchema,

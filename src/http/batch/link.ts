@@ -143,6 +143,7 @@ function linkAnswer(
 export function linkEndpoint(run: UseCases['linkCustomers']): BatchRoute<LinkEntry, typeof LinkResponseSchema> {
   return {
     path: '/v2/partnerProgram/linkCustomer',
+    endpoint: 'link',
     operationId: 'linkCustomer',
     itemsField: 'linkCustomers',
     request: LinkRequestSchema,

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import type { BatchEntry, BatchItem, BatchOutcome } from '../../domain/batch/batch-runner.js';
 import type { Caller } from '../../domain/caller.js';
+import { noTelemetry, type BatchEndpoint, type Telemetry } from '../../domain/telemetry.js';
 import type { IdempotencyUseCases } from '../../domain/use-cases.js';
 import type { App } from '../app-instance.js';
 import { requireAccess } from '../auth.js';
@@ -13,11 +14,14 @@ import {
   V2_SECURITY,
   WarningSchema,
 } from '../schemas/common.js';
+import { entryCodes } from './answers.js';
 import type { SentItem } from './fields.js';
 import { batchItems } from './items.js';
 
 export interface BatchRoute<E extends BatchEntry, R extends TSchema> {
   path: string;
+  /** Its `endpoint` label in the metrics. */
+  endpoint: BatchEndpoint;
   /** The OpenAPI operationId: Capillary's own name of the endpoint. */
   operationId: string;
   /** The body's batch array: linkCustomers, customersPartnerUpdates, deLinkCustomers. */
@@ -47,6 +51,7 @@ export function batchRoute<E extends BatchEntry, R extends TSchema>(
   app: App,
   keys: IdempotencyUseCases,
   route: BatchRoute<E, R>,
+  telemetry: Telemetry = noTelemetry,
 ): void {
   const idempotent = idempotency(keys);
   for (const schema of [CustomerIdentifiersSchema, CustomerEchoSchema, WarningSchema, route.request, route.response]) {
@@ -90,6 +95,7 @@ export function batchRoute<E extends BatchEntry, R extends TSchema>(
       if (!raw) return reply;
       const items = raw.map(route.read);
       const outcome = await route.run(request.caller!, items);
+      for (const [code, count] of entryCodes(outcome)) telemetry.entries(route.endpoint, code, count);
       // An answer that changed nothing and asks for a retry (2001, 2010) must not be replayed.
       idempotent.remember(request, !outcome.rolledBack);
       if (outcome.fault) request.log.error({ err: outcome.fault, path: route.path }, 'batch failed');

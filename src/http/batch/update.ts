@@ -120,6 +120,7 @@ function updateAnswer(
 export function updateEndpoint(run: UseCases['updateCustomers']): BatchRoute<UpdateEntry, typeof UpdateResponseSchema> {
   return {
     path: '/v2/partnerProgram/customerPartnerProgramUpdate',
+    endpoint: 'update',
     operationId: 'customerPartnerProgramUpdate',
     itemsField: 'customersPartnerUpdates',
     request: UpdateRequestSchema,

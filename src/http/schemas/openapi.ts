@@ -15,8 +15,11 @@ const DESCRIPTION = [
   'when the `ADMIN_TOKEN` setting is set.',
 ].join('\n');
 
-/** The OpenAPI document's options; `version` is the package's. */
-export function openapiOptions(version: string): FastifyDynamicSwaggerOptions {
+/**
+ * The OpenAPI document's options; `version` is the package's. `metricsToken`: METRICS_TOKEN is
+ * set, so /metrics asks for it (and the document names that scheme).
+ */
+export function openapiOptions(version: string, { metricsToken = false } = {}): FastifyDynamicSwaggerOptions {
   return {
     openapi: {
       openapi: '3.1.0',
@@ -43,6 +46,9 @@ export function openapiOptions(version: string): FastifyDynamicSwaggerOptions {
             description: 'The same access token as Authorization: Bearer',
           },
           adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN setting' },
+          ...(metricsToken
+            ? { metricsToken: { type: 'http', scheme: 'bearer', description: 'The METRICS_TOKEN setting' } }
+            : {}),
         },
       },
     },
