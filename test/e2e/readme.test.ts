@@ -35,7 +35,12 @@ class Terminal {
   private waiting: ((text: string) => void) | undefined;
 
   constructor(env: Record<string, string>) {
-    this.shell = spawn('bash', ['--noprofile', '--norc'], { cwd: workDir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.shell = spawn('bash', ['--noprofile', '--norc'], {
+      cwd: workDir,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.shell.stdout.on('data', (chunk: Buffer) => {
       this.output += chunk.toString();
       const end = this.output.indexOf('\x1d');
@@ -63,6 +68,13 @@ class Terminal {
 
   close(): void {
     this.shell.stdin.end();
+    // What a block started in the background (the webhook receiver) stops with the terminal: the
+    // shell leads its own process group (the service has a session of its own, stopped apart).
+    try {
+      process.kill(-this.shell.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
   }
 }
 
@@ -84,11 +96,14 @@ function answersOf(text: string): Answer[] {
 describe(`the README, followed literally (${backend})`, () => {
   it('keeps every promise of its examples', { timeout: 180_000 }, async () => {
     const port = await freePort();
+    let receiverPort = await freePort();
+    while (receiverPort === port) receiverPort = await freePort();
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       TMPDIR: workDir,
       PORT: String(port),
+      RECEIVER_PORT: String(receiverPort),
       LOG_LEVEL: 'warn',
       REPO: repo,
       SERVICE_LOG: join(workDir, 'service.log'),
@@ -139,6 +154,10 @@ describe(`the README, followed literally (${backend})`, () => {
       terminal.close();
     }
     expect(problems).toEqual([]);
+    // The webhook section's receiver verified the link's delivery with the standardwebhooks library.
+    expect(readFileSync(join(workDir, 'receiver.log'), 'utf8')).toMatch(
+      /^verified partnerProgramLinked Goldstar 919400000001 \d{4}-\d\d-\d\dT/m,
+    );
     expect(servicePid).toBeGreaterThan(0);
     expect(calls).toBeGreaterThan(10);
   });

@@ -1,9 +1,14 @@
-# The reader's terminal, for test/e2e/readme.test.ts, with two stand-ins: `npm start` runs in
+# The reader's terminal, for test/e2e/readme.test.ts, with stand-ins: `npm start` runs in
 # the background (a reader gives it a terminal of its own) and returns once the service is
-# ready; curl reaches the test's port instead of 8080 and reports each answer's status.
+# ready; curl reaches the test's ports instead of 8080 (the service) and 9000 (the webhook
+# receiver) and reports each answer's status; `node examples/…` runs the repository's example
+# on the test's receiver port.
 curl() {
   local args=() a
-  for a in "$@"; do args+=("${a//localhost:8080/localhost:$PORT}"); done
+  for a in "$@"; do
+    a="${a//localhost:8080/localhost:$PORT}"
+    args+=("${a//localhost:9000/localhost:$RECEIVER_PORT}")
+  done
   command curl -w $'\n\037%{http_code}\n' "${args[@]}"
   printf '\036\n'
 }
@@ -17,4 +22,10 @@ npm() {
   done
   echo "the service did not start: $(cat "$SERVICE_LOG")" >&2
   return 1
+}
+node() {
+  if [[ "$1" != examples/* ]]; then command node "$@"; return; fi
+  local script="$REPO/$1"
+  shift
+  command node "$script" "$@"
 }
