@@ -7,6 +7,7 @@ import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.js';
 import { listenOnPGlite, listenOnPostgres, type Unlisten } from './notifications.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { prepareStatements } from './prepared-statements.js';
 import type { Database } from './schema.js';
 
 export type DB = Kysely<Database>;
@@ -50,6 +51,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   if (target.kind === 'postgres') {
     await checkConnection(target.url, target.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
     const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10, types: pgTypes });
+    pool.on('connect', prepareStatements);
     pool.on('error', () => {
       // An idle client lost its server; the pool replaces it. Queries report their own errors.
     });

@@ -88,7 +88,7 @@ export async function findMembershipsForJob(
       'c.email',
       'c.external_id',
     ])
-    .where('m.customer_id', 'in', customerIds)
+    .where('m.customer_id', '=', sql<number>`any(${customerIds}::bigint[])`)
     .execute();
   return {
     memberships: rows.map((r) => toMembership(r as MembershipRow)),

@@ -20,7 +20,7 @@ export async function findMembershipsOfCustomers(
     .selectAll('m')
     .select(['p.loyalty_program_id', 'p.cycle_unit', 'p.cycle_value'])
     .where('m.org_id', '=', orgId)
-    .where('m.customer_id', 'in', customerIds)
+    .where('m.customer_id', '=', sql<number>`any(${customerIds}::bigint[])`)
     .execute();
   return rows.map(toMembership);
 }

@@ -130,7 +130,7 @@ export async function findProgramsByNames(db: DB, orgId: number, lowerNames: str
   if (lowerNames.length === 0) return [];
   const rows = await programsQuery(db)
     .where('p.org_id', '=', orgId)
-    .where(sql<string>`lower(p.name)`, 'in', lowerNames)
+    .where(sql<string>`lower(p.name)`, '=', sql<string>`any(${lowerNames}::text[])`)
     .execute();
   return rows.map(toPartnerProgram);
 }
@@ -142,7 +142,7 @@ export async function findProgramsByIds(
 ): Promise<PartnerProgram[]> {
   if (ids.length === 0) return [];
   const rows = await programsQuery(db)
-    .where('p.id', 'in', [...ids])
+    .where('p.id', '=', sql<number>`any(${[...ids]}::bigint[])`)
     .execute();
   return rows.map(toPartnerProgram);
 }
