@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type KyselyConfig } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.js';
 import { listenOnPGlite, listenOnPostgres, type Unlisten } from './notifications.js';
@@ -47,7 +47,19 @@ const pgTypes = {
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
+export interface DatabaseOptions {
+  /** Told of every statement the handle runs, with its parameters, once it has run. */
+  onQuery?: (query: { sql: string; parameters: readonly unknown[] }) => void;
+}
+
+function kyselyLog({ onQuery }: DatabaseOptions): KyselyConfig['log'] {
+  if (!onQuery) return undefined;
+  return (event) => {
+    if (event.level === 'query') onQuery({ sql: event.query.sql, parameters: event.query.parameters });
+  };
+}
+
+export async function openDatabase(target: DatabaseTarget, options: DatabaseOptions = {}): Promise<DatabaseHandle> {
   if (target.kind === 'postgres') {
     await checkConnection(target.url, target.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
     const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10, types: pgTypes });
@@ -55,7 +67,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     pool.on('error', () => {
       // An idle client lost its server; the pool replaces it. Queries report their own errors.
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: kyselyLog(options) });
     const listeners = new Listeners();
     return {
       db,
@@ -67,13 +79,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       },
     };
   }
-  if (target.kind === 'pglite-memory') return pgliteHandle(new PGlite('memory://'), () => {});
+  if (target.kind === 'pglite-memory') return pgliteHandle(new PGlite('memory://'), () => {}, options);
   mkdirSync(target.dataDir, { recursive: true });
   const releaseLock = lockDataDir(target.dataDir);
   try {
     const pglite = new PGlite(join(target.dataDir, 'pgdata'));
     await pglite.waitReady;
-    return pgliteHandle(pglite, releaseLock);
+    return pgliteHandle(pglite, releaseLock, options);
   } catch (error) {
     releaseLock();
     throw error;
@@ -100,8 +112,8 @@ class Listeners {
 }
 
 /** A PGlite instance as a handle; `release` runs after it is closed (the data folder's lock). */
-function pgliteHandle(pglite: PGlite, release: () => void): DatabaseHandle {
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+function pgliteHandle(pglite: PGlite, release: () => void, options: DatabaseOptions): DatabaseHandle {
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: kyselyLog(options) });
   const listeners = new Listeners();
   return {
     db,

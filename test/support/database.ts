@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase, type Backend, type DatabaseHandle } from '../../src/db/database.js';
+import { openDatabase, type Backend, type DatabaseHandle, type DatabaseOptions } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 
 export const backend: Backend = process.env.TEST_BACKEND === 'postgres' ? 'postgres' : 'pglite';
@@ -15,16 +15,16 @@ export interface TestDatabase extends DatabaseHandle {
 }
 
 /** A fresh, migrated database for one test file: in-memory PGlite, or a new PostgreSQL database. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: DatabaseOptions = {}): Promise<TestDatabase> {
   if (backend === 'pglite') {
-    const handle = await openDatabase({ kind: 'pglite-memory' });
+    const handle = await openDatabase({ kind: 'pglite-memory' }, options);
     await migrateToLatest(handle.db);
     return { ...handle, url: undefined, drop: () => handle.close() };
   }
   const name = `pp_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await serverQuery(`create database ${name}`);
   const url = withDatabase(adminDatabaseUrl, name);
-  const handle = await openDatabase({ kind: 'postgres', url, poolSize: 20 });
+  const handle = await openDatabase({ kind: 'postgres', url, poolSize: 20 }, options);
   await migrateToLatest(handle.db);
   let dropped = false;
   return {

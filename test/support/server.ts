@@ -8,6 +8,7 @@ import { checkDeclarations, type Declarations } from '../../src/domain/configura
 import { tillSecretOf } from '../../src/domain/credentials.js';
 import { SandboxClock } from '../../src/domain/sandbox-clock.js';
 import { SecretBox } from '../../src/domain/secrets.js';
+import type { DatabaseOptions } from '../../src/db/database.js';
 import { pendingDeliveries } from '../../src/domain/telemetry.js';
 import { Metrics } from '../../src/http/metrics.js';
 import { DeliveryWorker, type DeliveryReport } from '../../src/jobs/delivery-worker.js';
@@ -75,6 +76,8 @@ export interface TestServerOptions {
   deliveries?: boolean | TestDeliveryOptions;
   /** As METRICS_TOKEN: /metrics asks for this bearer token. */
   metricsToken?: string;
+  /** Told of every statement the server's database handle runs (migrations and declarations included). */
+  onQuery?: DatabaseOptions['onQuery'];
 }
 
 export interface TestDeliveryOptions {
@@ -90,7 +93,7 @@ export interface TestDeliveryOptions {
 
 /** Starts the whole app on an ephemeral port over a fresh database of the backend under test. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const database = await createTestDatabase();
+  const database = await createTestDatabase({ onQuery: options.onQuery });
   const clock = new ManualClock(Temporal.Instant.from(options.now ?? '2026-06-15T06:30:00Z'));
   if (options.declarations) {
     await applyDeclarations(database.db, checkDeclarations(options.declarations), {
