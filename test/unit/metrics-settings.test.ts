@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { configProblems } from '../support/config.js';
 
 // METRICS_TOKEN and METRICS_PORT, checked once at start (the process test is test/e2e/metrics.test.ts).
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-};
 
 describe('METRICS_TOKEN', () => {
   it('must be at least 16 characters, and unset leaves /metrics open', () => {
-    expect(problemsOf({ METRICS_TOKEN: 'x'.repeat(15) })).toEqual([
+    expect(configProblems({ METRICS_TOKEN: 'x'.repeat(15) })).toEqual([
       'METRICS_TOKEN must be at least 16 characters (unset it to leave /metrics open)',
     ]);
     expect(loadConfig({ METRICS_TOKEN: 'x'.repeat(16) }).metricsToken).toBe('x'.repeat(16));
@@ -31,17 +23,17 @@ describe('METRICS_PORT', () => {
 
   it('must be a port from 1 to 65535', () => {
     for (const raw of ['0', '65536', 'http', '-1']) {
-      expect(problemsOf({ METRICS_PORT: raw })).toEqual([
+      expect(configProblems({ METRICS_PORT: raw })).toEqual([
         `METRICS_PORT must be an integer from 1 to 65535 (got "${raw}")`,
       ]);
     }
   });
 
   it('must differ from PORT where the API is served, the default PORT included', () => {
-    expect(problemsOf({ PORT: '9000', METRICS_PORT: '9000' })).toEqual([
+    expect(configProblems({ PORT: '9000', METRICS_PORT: '9000' })).toEqual([
       'METRICS_PORT must differ from PORT (both are 9000)',
     ]);
-    expect(problemsOf({ METRICS_PORT: '8080', ROLE: 'api' })).toEqual([
+    expect(configProblems({ METRICS_PORT: '8080', ROLE: 'api' })).toEqual([
       'METRICS_PORT must differ from PORT (both are 8080)',
     ]);
     // A worker does not listen on PORT, so it may have METRICS_PORT there.
@@ -49,7 +41,7 @@ describe('METRICS_PORT', () => {
   });
 
   it('is reported with every other problem at once', () => {
-    expect(problemsOf({ METRICS_TOKEN: 'short', PORT: '9000', METRICS_PORT: '9000' })).toEqual([
+    expect(configProblems({ METRICS_TOKEN: 'short', PORT: '9000', METRICS_PORT: '9000' })).toEqual([
       'METRICS_TOKEN must be at least 16 characters (unset it to leave /metrics open)',
       'METRICS_PORT must differ from PORT (both are 9000)',
     ]);

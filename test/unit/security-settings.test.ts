@@ -1,24 +1,15 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { configProblems } from '../support/config.js';
 
 // The security settings of the environment, checked once at start (the process test is in test/e2e).
 const rsa = (bits: number) =>
   generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-};
-
 describe('ADMIN_TOKEN', () => {
   it('must be at least 32 characters, and unset turns the admin API off', () => {
-    expect(problemsOf({ ADMIN_TOKEN: 'x'.repeat(31) })).toEqual([
+    expect(configProblems({ ADMIN_TOKEN: 'x'.repeat(31) })).toEqual([
       expect.stringMatching(/^ADMIN_TOKEN must be at least 32 characters/),
     ]);
     expect(loadConfig({ ADMIN_TOKEN: 'x'.repeat(32) }).adminToken).toBe('x'.repeat(32));
@@ -51,7 +42,7 @@ describe('OAUTH_SIGNING_KEY', () => {
     ],
     ['a 1024-bit key', rsa(1024), /at least 2048 bits/],
   ])('refuses %s, naming the setting', (_name, value, message) => {
-    const problems = problemsOf({ OAUTH_SIGNING_KEY: value });
+    const problems = configProblems({ OAUTH_SIGNING_KEY: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^OAUTH_SIGNING_KEY /);
     expect(problems[0]).toMatch(message);
