@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 /**
  * Dependencies point one way: http → domain → db, jobs → domain, and src/model below all of
- * them. Each layer lists the layers it must not import; app.ts, server.ts and cli.ts compose
+ * them; src/client (the bulk commands) speaks HTTP to the service and imports none of it. Each layer lists the layers it must not import; app.ts, server.ts and cli.ts compose
  * everything and are free. A pattern matches the relative specifier, so `../../domain/x.js`
  * from src/db/repositories is caught as well as `../domain/x.js` from src/db.
  */
@@ -13,6 +13,10 @@ const LAYERS = {
   domain: { forbidden: ['http', 'jobs'], why: 'the domain knows no HTTP and no scheduler' },
   http: { forbidden: ['db', 'jobs'], why: 'routes call use cases bound in app.ts, never the database' },
   jobs: { forbidden: ['db', 'http'], why: 'jobs call the domain, like http' },
+  client: {
+    forbidden: ['db', 'domain', 'http', 'jobs'],
+    why: 'the bulk commands are clients of the HTTP API only, so that they run against any deployment and against Capillary itself',
+  },
 };
 const COMPOSITION_ROOT = ['app\\.js', 'server\\.js', 'cli\\.js'];
 

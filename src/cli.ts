@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 import { inspect } from 'node:util';
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, type Role } from './config.js';
-import { DataDirLockError } from './db/data-dir-lock.js';
-import { DatabaseUnavailableError } from './db/database.js';
-import { MigrationError } from './db/migrate.js';
-import { systemClock } from './domain/clock.js';
-import { DeclarationError } from './domain/configuration/declarations.js';
-import { SandboxClock } from './domain/sandbox-clock.js';
-import { Scheduler } from './jobs/scheduler.js';
-import { createLogger, openConfiguredDatabase, serve, StartupError } from './server.js';
+import { addBulkCommands } from './client/commands.js';
+import type { Role } from './config.js';
+
+// The service's modules are imported by the commands that run the service, not at start: the
+// bulk commands are HTTP clients, and loading the server, its drivers and PGlite would more than
+// double their memory.
+const service = async () => {
+  const [config, server] = await Promise.all([import('./config.js'), import('./server.js')]);
+  return { ...config, ...server };
+};
 
 // Every command must be named: `partner-programs` alone prints the help, and an unknown word is
 // an unknown command (with a default command, commander would pass it to that command instead).
@@ -33,9 +34,10 @@ program
   .addOption(roleOption)
   .addHelpText('after', settingsHelp)
   .action((options: { role?: Role }) =>
-    reporting('Cannot start', () =>
-      serve(loadConfig(options.role ? { ...process.env, ROLE: options.role } : process.env)),
-    ),
+    reporting('Cannot start', async () => {
+      const { serve, loadConfig } = await service();
+      await serve(loadConfig(options.role ? { ...process.env, ROLE: options.role } : process.env));
+    }),
   );
 
 program
@@ -44,6 +46,7 @@ program
   .addHelpText('after', settingsHelp)
   .action(() =>
     reporting('Cannot migrate', async () => {
+      const { loadConfig, openConfiguredDatabase, createLogger } = await service();
       const config = loadConfig();
       const database = await openConfiguredDatabase(config, createLogger(config));
       await database.close();
@@ -59,10 +62,21 @@ jobs
   .action((options: { once?: boolean }) =>
     options.once
       ? reporting('Cannot run the scheduler', runDueWorkOnce)
-      : reporting('Cannot start', () => serve(loadConfig({ ...process.env, ROLE: 'worker' }))),
+      : reporting('Cannot start', async () => {
+          const { serve, loadConfig } = await service();
+          await serve(loadConfig({ ...process.env, ROLE: 'worker' }));
+        }),
   );
 
+addBulkCommands(program);
+
 async function runDueWorkOnce(): Promise<void> {
+  const { loadConfig, createLogger, openConfiguredDatabase } = await service();
+  const [{ systemClock }, { SandboxClock }, { Scheduler }] = await Promise.all([
+    import('./domain/clock.js'),
+    import('./domain/sandbox-clock.js'),
+    import('./jobs/scheduler.js'),
+  ]);
   const config = loadConfig({ ...process.env, ROLE: 'worker' });
   const logger = createLogger(config);
   const database = await openConfiguredDatabase(config, logger);
@@ -91,12 +105,20 @@ async function reporting(failed: string, work: () => Promise<void>): Promise<voi
   try {
     await work();
   } catch (error) {
-    process.stderr.write(withoutPassword(failureReport(failed, error)));
+    process.stderr.write(withoutPassword(await failureReport(failed, error)));
     process.exitCode = 1;
   }
 }
 
-function failureReport(failed: string, error: unknown): string {
+async function failureReport(failed: string, error: unknown): Promise<string> {
+  const [{ ConfigError, StartupError }, { DataDirLockError }, { DatabaseUnavailableError }, { MigrationError }] =
+    await Promise.all([
+      service(),
+      import('./db/data-dir-lock.js'),
+      import('./db/database.js'),
+      import('./db/migrate.js'),
+    ]);
+  const { DeclarationError } = await import('./domain/configuration/declarations.js');
   const withStack = /^(debug|trace)$/.test(process.env.LOG_LEVEL?.trim() ?? '');
   const stack = withStack ? `${inspect(error)}\n` : '';
   // Their messages list every problem, one per line.

@@ -36,6 +36,8 @@ export function runLinkRequests(
   connections: number,
   amount: number,
   slots: LinkSlots<string>,
+  /** Each request with an `Idempotency-Key` of its own, as `partner-programs link` sends them. */
+  idempotent = false,
 ): Promise<HttpRun> {
   const latenciesMs: number[] = [];
   let ok = 0;
@@ -54,7 +56,11 @@ export function runLinkRequests(
             method: 'POST',
             path: LINK_PATH,
             headers: { 'content-type': 'application/json', authorization: AUTHORIZATION },
-            setupRequest: (request) => ({ ...request, body: linkRequestBody(slots.take()) }),
+            setupRequest: (request) => {
+              const slot = slots.take();
+              const key = idempotent ? { 'idempotency-key': `bench-${slot.program}-${slot.first}` } : {};
+              return { ...request, headers: { ...request.headers, ...key }, body: linkRequestBody(slot) };
+            },
             onResponse: (status, body) => {
               if (status !== 200) firstFailure ??= `HTTP ${status}: ${body.slice(0, 300)}`;
             },

@@ -29,3 +29,11 @@ node() {
   shift
   command node "$script" "$@"
 }
+# `npx partner-programs` runs this checkout's command against the test's service, with the
+# README's examples beside it; what it prints on stderr (its summary) is shown as a terminal would.
+cp -r "$REPO/examples" .
+npx() {
+  if [ "$1" != partner-programs ]; then command npx "$@"; return; fi
+  shift
+  PP_URL="http://127.0.0.1:$PORT" command node "$REPO/bin/partner-programs.js" "$@" 2>&1
+}
