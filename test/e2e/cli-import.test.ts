@@ -1,21 +1,20 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestDatabase } from '../support/database.js';
-import { BULK_ORG, bulkMobile, bulkStorage, readCsv, runBulkCli, writeBulkConfig } from '../support/bulk.js';
+import { BULK_ORG, bulkMobile, readCsv, runBulkCli, writeBulkConfig } from '../support/bulk.js';
 import { startService, tempDir, type ServiceProcess } from '../support/process.js';
 import { TEST_ADMIN_TOKEN } from '../support/server.js';
+import { ServiceStorage } from '../support/storage.js';
 
 // SPEC §2a `import-customers`: the service and the command each a real process.
 let folder: string;
-let database: TestDatabase | undefined;
+let storage: ServiceStorage | undefined;
 let service: ServiceProcess | undefined;
 
 beforeAll(async () => {
   folder = tempDir('pp-cli-import-');
   writeBulkConfig(folder, 2);
-  const storage = await bulkStorage(folder);
-  database = storage.database;
+  storage = await ServiceStorage.create(folder);
   service = await startService({
     ...storage.env,
     CONFIG_FILE: join(folder, 'config.yaml'),
@@ -25,7 +24,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.stop();
-  await database?.drop();
+  await storage?.drop();
   rmSync(folder, { recursive: true, force: true });
 });
 

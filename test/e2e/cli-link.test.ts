@@ -3,8 +3,6 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type DB } from '../../src/db/database.js';
-import type { TestDatabase } from '../support/database.js';
 import {
   adminPost,
   BULK_LOYALTY_PROGRAM,
@@ -12,7 +10,6 @@ import {
   BULK_ORG,
   BULK_TILL,
   bulkMobile,
-  bulkStorage,
   readCsv,
   recordingProxy,
   runBulkCli,
@@ -20,18 +17,18 @@ import {
 } from '../support/bulk.js';
 import { runCli, startService, tempDir, type ServiceProcess } from '../support/process.js';
 import { TEST_ADMIN_TOKEN } from '../support/server.js';
+import { ServiceStorage } from '../support/storage.js';
 
 // SPEC §2a `link`, as a user runs it: the service and the command each a real process, real
 // HTTP between them, the service's database checked at the end.
 let folder: string;
-let storage: Record<string, string>;
-let database: TestDatabase | undefined;
+let storage: ServiceStorage;
 let service: ServiceProcess | undefined;
 // Started first, as it takes its whole retry schedule to give up; awaited in its own test.
 let unreachable: { started: number; ended?: number; run: ReturnType<typeof runCli> };
 
 const serviceEnv = () => ({
-  ...storage,
+  ...storage.env,
   CONFIG_FILE: join(folder, 'config.yaml'),
   ADMIN_TOKEN: TEST_ADMIN_TOKEN,
   ALLOW_CLOCK_OVERRIDE: 'true',
@@ -49,14 +46,14 @@ beforeAll(async () => {
     ),
   };
   void unreachable.run.exited.then(() => (unreachable.ended = performance.now()));
-  ({ env: storage, database } = await bulkStorage(folder));
+  storage = await ServiceStorage.create(folder);
   service = await startService(serviceEnv());
 }, 60_000);
 
 afterAll(async () => {
   unreachable?.run.child.kill('SIGKILL');
   await service?.stop();
-  await database?.drop();
+  await storage?.drop();
   rmSync(folder, { recursive: true, force: true });
 });
 
@@ -211,7 +208,7 @@ describe('link FILE.csv', () => {
     expect(readdirTemp(folder)).toEqual([]);
 
     await service.stop();
-    const counts = await withDatabase(async (db) => {
+    const counts = await storage.use(async (db) => {
       const { rows: found } = await sql<{ memberships: string; enrolments: string }>`
         select (select count(*) from memberships m join partner_programs p on p.id = m.partner_program_id
                  where p.org_id = ${BULK_ORG} and p.name = 'Bulk') as memberships,
@@ -277,16 +274,5 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
   while (!condition()) {
     if (performance.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** The test's database, opened from here while no service holds it (a PGlite folder admits one process). */
-async function withDatabase<T>(work: (db: DB) => Promise<T>): Promise<T> {
-  if (database) return work(database.db);
-  const handle = await openDatabase({ kind: 'pglite', dataDir: storage.DATA_DIR! });
-  try {
-    return await work(handle.db);
-  } finally {
-    await handle.close();
   }
 }

@@ -6,9 +6,9 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Declarations } from '../../src/domain/configuration/declarations.js';
 import { tillSecretOf } from '../../src/domain/credentials.js';
-import { backend, createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startService, tempDir } from '../support/process.js';
 import { Receiver } from '../support/receiver.js';
+import { ServiceStorage } from '../support/storage.js';
 
 // SPEC §2b across a real process at LOG_LEVEL=trace: no line of the whole run carries a secret
 // the requests sent, the service made or its settings hold, and every request's lines carry
@@ -60,7 +60,7 @@ interface Sent {
 }
 
 let folder: string;
-let database: TestDatabase | undefined;
+let storage: ServiceStorage | undefined;
 let receiver: Receiver;
 let output = '';
 const sent: Sent[] = [];
@@ -71,17 +71,10 @@ beforeAll(async () => {
   folder = tempDir('pp-logs-');
   const configFile = join(folder, 'config.yaml');
   writeFileSync(configFile, stringify(declarations()));
-  let storage: Record<string, string>;
-  if (backend === 'postgres') {
-    database = await createTestDatabase();
-    await database.close();
-    storage = { DATABASE_URL: database.url! };
-  } else {
-    storage = { DATA_DIR: join(folder, 'data') };
-  }
+  storage = await ServiceStorage.create(folder);
   receiver = await Receiver.start();
   const service = await startService({
-    ...storage,
+    ...storage.env,
     CONFIG_FILE: configFile,
     LOG_LEVEL: 'trace',
     ADMIN_TOKEN,
@@ -98,7 +91,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await receiver?.close();
-  await database?.drop();
+  await storage?.drop();
   if (folder) rmSync(folder, { recursive: true, force: true });
 });
 

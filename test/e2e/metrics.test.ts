@@ -4,17 +4,15 @@ import { join } from 'node:path';
 import { Temporal } from 'temporal-polyfill';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type DB } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { applyDeclarations } from '../../src/domain/configuration/apply.js';
 import { checkDeclarations, type Declarations } from '../../src/domain/configuration/declarations.js';
-import { backend, createTestDatabase, type TestDatabase } from '../support/database.js';
 import { lifecycleDeclarations, seedDueRelinks } from '../support/lifecycle.js';
 import { freePort, runCli, tempDir } from '../support/process.js';
 import { Scrape } from '../support/prometheus.js';
 import { newSecret, Receiver } from '../support/receiver.js';
 import { TEST_SECRETS } from '../support/server.js';
+import { ServiceStorage } from '../support/storage.js';
 
 // SPEC §2b for a process that serves no API: a `--role worker` is scraped and probed on
 // METRICS_PORT, and counts what its own scheduler and delivery worker do.
@@ -22,38 +20,20 @@ const SECRETS_KEY = 'test-secrets-key-0123456789abcdef-0123456789';
 const METRICS_TOKEN = 'worker-metrics-token-0123';
 const RELINKS = 25;
 let folder: string;
-let database: TestDatabase | undefined;
-let storage: Record<string, string>;
+let storage: ServiceStorage;
 let receiver: Receiver;
 
 beforeAll(async () => {
   folder = tempDir('pp-metrics-');
   receiver = await Receiver.start();
-  if (backend === 'postgres') {
-    database = await createTestDatabase();
-    storage = { DATABASE_URL: database.url! };
-  } else {
-    storage = { DATA_DIR: join(folder, 'data') };
-  }
+  storage = await ServiceStorage.create(folder);
 });
 
 afterAll(async () => {
   await receiver?.close();
-  await database?.drop();
+  await storage?.drop();
   rmSync(folder, { recursive: true, force: true });
 });
-
-/** Writes to the service's storage while no process holds it (the embedded database is single-process). */
-async function withStorage(write: (db: DB) => Promise<void>): Promise<void> {
-  if (database) return write(database.db);
-  const handle = await openDatabase({ kind: 'pglite', dataDir: storage.DATA_DIR! });
-  try {
-    await migrateToLatest(handle.db);
-    await write(handle.db);
-  } finally {
-    await handle.close();
-  }
-}
 
 const daysFromNow = (days: number) =>
   Temporal.Now.instant()
@@ -81,7 +61,7 @@ describe('a worker process with METRICS_PORT', () => {
     declarations.orgs[0]!.webhooks = [{ name: 'all', url: receiver.url('/hooks', secret), events: ['*'], secret }];
     const configFile = join(folder, 'config.yaml');
     writeFileSync(configFile, stringify(declarations));
-    await withStorage(async (db) => {
+    await storage.use(async (db) => {
       await applyDeclarations(db, checkDeclarations(declarations), {
         defaultTimezone: 'UTC',
         clock: new ManualClock(Temporal.Now.instant()),
@@ -94,7 +74,7 @@ describe('a worker process with METRICS_PORT', () => {
     const [port, metricsPort] = [await freePort(), await freePort()];
     const metrics = `http://127.0.0.1:${metricsPort}`;
     const worker = runCli(['serve', '--role', 'worker'], {
-      ...storage,
+      ...storage.env,
       HOST: '127.0.0.1',
       PORT: String(port),
       METRICS_PORT: String(metricsPort),
@@ -155,7 +135,7 @@ describe('a worker process with METRICS_PORT', () => {
 
 describe('the settings', () => {
   async function refused(env: Record<string, string>): Promise<string> {
-    const run = runCli(['serve'], { ...storage, SECRETS_KEY, HOST: '127.0.0.1', ...env });
+    const run = runCli(['serve'], { ...storage.env, SECRETS_KEY, HOST: '127.0.0.1', ...env });
     expect(await run.exited).toBe(1);
     return run.stderr();
   }

@@ -2,7 +2,6 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/database.js';
 import { applyDeclarations } from '../../src/domain/configuration/apply.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { backend, createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -16,13 +15,13 @@ import {
 } from '../support/lifecycle.js';
 import { runCli, startService, tempDir } from '../support/process.js';
 import { basicHeader, TEST_ADMIN_TOKEN } from '../support/server.js';
+import { ServiceStorage } from '../support/storage.js';
 import { Temporal } from 'temporal-polyfill';
 
 // The scheduler as separate processes: racing workers, restarts, and the sandbox clock.
 let folder: string;
 let configFile: string;
-let database: TestDatabase | undefined;
-let storage: Record<string, string>;
+let storage: ServiceStorage;
 const auth = { authorization: basicHeader(...LIFE_TILL), 'content-type': 'application/json' };
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 const adminJson = { ...admin, 'content-type': 'application/json' };
@@ -31,29 +30,13 @@ beforeAll(async () => {
   folder = tempDir('pp-jobs-');
   configFile = join(folder, 'config.yaml');
   writeFileSync(configFile, stringify(lifecycleDeclarations(5)));
-  if (backend === 'postgres') {
-    database = await createTestDatabase();
-    storage = { DATABASE_URL: database.url! };
-  } else {
-    storage = { DATA_DIR: join(folder, 'data') };
-  }
+  storage = await ServiceStorage.create(folder);
 });
 
 afterAll(async () => {
-  await database?.drop();
+  await storage?.drop();
   rmSync(folder, { recursive: true, force: true });
 });
-
-/** The service's stored rows, read while no process holds the embedded database. */
-async function withStoredData<T>(read: (db: TestDatabase['db']) => Promise<T>): Promise<T> {
-  if (database) return read(database.db);
-  const handle = await openDatabase({ kind: 'pglite', dataDir: storage.DATA_DIR! });
-  try {
-    return await read(handle.db);
-  } finally {
-    await handle.close();
-  }
-}
 
 function daysFromNow(days: number): string {
   return Temporal.Now.instant()
@@ -77,9 +60,9 @@ describe('worker processes', () => {
   it.skipIf(backend !== 'pglite')(
     'refuses a worker process beside a running service on one DATA_DIR (PGlite only: one process per data folder)',
     async () => {
-      const service = await startService({ ...storage, CONFIG_FILE: configFile });
+      const service = await startService({ ...storage.env, CONFIG_FILE: configFile });
       try {
-        const worker = runCli(['jobs', 'run', '--once'], storage);
+        const worker = runCli(['jobs', 'run', '--once'], storage.env);
         expect(await worker.exited).toBe(1);
         expect(worker.output()).toContain('is in use by process');
       } finally {
@@ -127,7 +110,12 @@ describe('the sandbox clock and restarts', () => {
     fetch(`${url}/v2/partnerProgram/linkCustomer`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
 
   it('catches up after a restart on everything that fell due while no scheduler ran', async () => {
-    const env = { ...storage, CONFIG_FILE: configFile, ALLOW_CLOCK_OVERRIDE: 'true', ADMIN_TOKEN: TEST_ADMIN_TOKEN };
+    const env = {
+      ...storage.env,
+      CONFIG_FILE: configFile,
+      ALLOW_CLOCK_OVERRIDE: 'true',
+      ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    };
     const api = await startService({ ...env, ROLE: 'api' });
     try {
       expect(
@@ -169,12 +157,12 @@ describe('the sandbox clock and restarts', () => {
     } finally {
       expect(await api.stop()).toBe(0);
     }
-    const before = await withStoredData((db) => storedMembership(db, mobile, 'LATER'));
+    const before = await storage.use((db) => storedMembership(db, mobile, 'LATER'));
     expect(before?.state).toBe('ACTIVE'); // no scheduler has run: the row still holds the first period
 
     const all = await startService({ ...env, ROLE: 'all' });
     expect(await all.stop()).toBe(0);
-    const after = await withStoredData(async (db) => ({
+    const after = await storage.use(async (db) => ({
       membership: await storedMembership(db, mobile, 'LATER'),
       activities: (await activitiesOf(db, mobile, 'LATER')).map(([type, , source]) => `${type}/${source}`),
     }));
@@ -194,7 +182,7 @@ describe('the sandbox clock and restarts', () => {
 
   it('moves a running scheduler within a second, and returns to real time', async () => {
     const env = {
-      ...storage,
+      ...storage.env,
       CONFIG_FILE: configFile,
       ALLOW_CLOCK_OVERRIDE: 'true',
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
@@ -240,7 +228,7 @@ describe('the sandbox clock and restarts', () => {
   });
 
   it('refuses to move the clock unless ALLOW_CLOCK_OVERRIDE is on', async () => {
-    const service = await startService({ ...storage, CONFIG_FILE: configFile, ADMIN_TOKEN: TEST_ADMIN_TOKEN });
+    const service = await startService({ ...storage.env, CONFIG_FILE: configFile, ADMIN_TOKEN: TEST_ADMIN_TOKEN });
     try {
       const refused = await fetch(`${service.url}/admin/v1/clock`, {
         method: 'PUT',

@@ -9,6 +9,7 @@ import { LIFE_TILL, lifecycleDeclarations, lifeMobile, seedDueRelinks } from '..
 import { runCli, startService, tempDir, type ServiceProcess } from '../support/process.js';
 import { newSecret, overlappingRequests, putSubscription, Receiver } from '../support/receiver.js';
 import { basicHeader, TEST_ADMIN_TOKEN } from '../support/server.js';
+import { ServiceStorage } from '../support/storage.js';
 
 // SPEC §9.4 across real processes: at least once through a SIGKILL, and several workers on one
 // database never sending one attempt twice at the same time.
@@ -16,8 +17,7 @@ const ORG = 300;
 const SECRETS_KEY = 'e2e-webhooks-secrets-key-0123456789abcdef';
 let folder: string;
 let configFile: string;
-let database: TestDatabase | undefined;
-let storage: Record<string, string>;
+let storage: ServiceStorage;
 let receiver: Receiver;
 const running: ServiceProcess[] = [];
 
@@ -25,13 +25,8 @@ beforeAll(async () => {
   folder = tempDir('pp-webhooks-');
   configFile = join(folder, 'config.yaml');
   writeFileSync(configFile, stringify(lifecycleDeclarations(10)));
-  if (backend === 'postgres') {
-    database = await createTestDatabase();
-    storage = { DATABASE_URL: database.url! };
-  } else {
-    // One data folder for every process of this file: the restart must find what the killed one left.
-    storage = { DATA_DIR: join(folder, 'data') };
-  }
+  // One storage for every process of this file: the restart must find what the killed one left.
+  storage = await ServiceStorage.create(folder);
   receiver = await Receiver.start();
 });
 afterEach(async () => {
@@ -41,12 +36,12 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await receiver?.close();
-  await database?.drop();
+  await storage?.drop();
   rmSync(folder, { recursive: true, force: true });
 });
 
 const baseEnv = () => ({
-  ...storage,
+  ...storage.env,
   CONFIG_FILE: configFile,
   ADMIN_TOKEN: TEST_ADMIN_TOKEN,
   SECRETS_KEY,

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'yaml';
 import type { Declarations } from '../../src/domain/configuration/declarations.js';
-import { backend, createTestDatabase, type TestDatabase } from './database.js';
 import { runCli } from './process.js';
 import { TEST_ADMIN_TOKEN } from './server.js';
 
@@ -61,18 +60,6 @@ export function writeBulkConfig(folder: string, customers: number): string {
   const path = join(folder, 'config.yaml');
   writeFileSync(path, stringify(bulkDeclarations(customers)));
   return path;
-}
-
-/**
- * Where the services of one test file keep their data, kept across restarts: a PostgreSQL
- * database of its own, or a PGlite data folder (one process at a time).
- */
-export async function bulkStorage(folder: string): Promise<{ env: Record<string, string>; database?: TestDatabase }> {
-  if (backend === 'postgres') {
-    const database = await createTestDatabase();
-    return { env: { DATABASE_URL: database.url! }, database };
-  }
-  return { env: { DATA_DIR: join(folder, 'data') } };
 }
 
 /** Runs `partner-programs <args>` as its own process and waits for it: exit code, stdout, stderr. */
