@@ -85,12 +85,20 @@ export async function adminPost(url: string, path: string, body: unknown): Promi
 
 /**
  * An HTTP server in front of the service that passes every request on and keeps the bodies of
- * link requests: what the command sent, as the service received it.
+ * link requests (what the command sent, as the service received it) and every request's path
+ * and answer status. `before` runs ahead of passing a request on.
  */
 export async function recordingProxy(
   target: () => string,
-): Promise<{ url: string; bodies: unknown[]; close(): Promise<void> }> {
+  before: (path: string) => Promise<void> = async () => {},
+): Promise<{
+  url: string;
+  bodies: unknown[];
+  answers: Array<{ path: string; status: number }>;
+  close(): Promise<void>;
+}> {
   const bodies: unknown[] = [];
+  const answers: Array<{ path: string; status: number }> = [];
   const server: Server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -100,12 +108,14 @@ export async function recordingProxy(
     for (const [name, value] of Object.entries(request.headers)) {
       if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name)) headers[name] = value;
     }
+    await before(request.url ?? '');
     const answer = await fetch(target() + request.url, {
       method: request.method,
       headers,
       body: request.method === 'GET' ? undefined : body,
     });
     const text = await answer.text();
+    answers.push({ path: request.url ?? '', status: answer.status });
     response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
     response.end(text);
   });
@@ -115,6 +125,7 @@ export async function recordingProxy(
   return {
     url: `http://127.0.0.1:${port}`,
     bodies,
+    answers,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
