@@ -1,7 +1,7 @@
 import { ping, type DB } from '../db/database.js';
 import type { IdentifierName } from '../model/customer.js';
 import type { IdempotencyScope } from '../model/idempotency.js';
-import type { BatchItem } from './batch/batch-runner.js';
+import type { AnswerRecording, BatchItem } from './batch/batch-runner.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import type { SecretBox } from './secrets.js';
@@ -59,11 +59,21 @@ export function bindUseCases({ db, clock, lockTimeoutMs, defaultTimezone, secret
   return {
     /** Resolves when the database answers. */
     ready: () => ping(db),
-    linkCustomers: (caller: Caller, items: ReadonlyArray<BatchItem<LinkEntry>>) => linkCustomers(batch, caller, items),
-    updateCustomers: (caller: Caller, items: ReadonlyArray<BatchItem<UpdateEntry>>) =>
-      updateCustomers(batch, caller, items),
-    delinkCustomers: (caller: Caller, items: ReadonlyArray<BatchItem<DelinkEntry>>) =>
-      delinkCustomers(batch, caller, items),
+    linkCustomers: (
+      caller: Caller,
+      items: ReadonlyArray<BatchItem<LinkEntry>>,
+      recording?: AnswerRecording<LinkEntry>,
+    ) => linkCustomers(batch, caller, items, recording),
+    updateCustomers: (
+      caller: Caller,
+      items: ReadonlyArray<BatchItem<UpdateEntry>>,
+      recording?: AnswerRecording<UpdateEntry>,
+    ) => updateCustomers(batch, caller, items, recording),
+    delinkCustomers: (
+      caller: Caller,
+      items: ReadonlyArray<BatchItem<DelinkEntry>>,
+      recording?: AnswerRecording<DelinkEntry>,
+    ) => delinkCustomers(batch, caller, items, recording),
     findCustomerId: (caller: Caller, name: IdentifierName, value: string | number) =>
       findCustomerId({ db }, caller, name, value),
     lookupCustomer: (caller: Caller, name: IdentifierName, value: string | number) =>

@@ -1,17 +1,24 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { idempotencyScope, requestHash } from '../domain/idempotency.js';
 import type { IdempotencyUseCases } from '../domain/use-cases.js';
-import type { IdempotencyScope } from '../model/idempotency.js';
+import type { IdempotencyClaim, IdempotencyScope } from '../model/idempotency.js';
 import { sendError } from './envelope.js';
 
 const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/**
+ * What becomes of a claimed key when the answer leaves: `store` it (a final answer), leave it
+ * as the use case `stored` it (with the change itself), or `release` the key (nothing changed
+ * and the client should retry: a retry must run again).
+ */
+export type KeyFate = 'store' | 'stored' | 'release';
+
 interface Held {
   scope: IdempotencyScope;
   token: string;
-  /** Set by the handler once its answer is final; otherwise the key is let go when the answer leaves. */
-  remember: boolean;
+  /** Set by the handler; unset, the key is let go when the answer leaves. */
+  fate: KeyFate;
 }
 
 export interface Idempotency {
@@ -19,11 +26,10 @@ export interface Idempotency {
   preHandler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
   /** onSend: stores the answer of a claimed key that the handler called final, else lets the key go. */
   onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown>;
-  /**
-   * Called by the handler with its use case's answer: `final` when it may be replayed. An answer
-   * that changed nothing and asks the client to retry (2001, 2010) is not: a retry must run again.
-   */
-  remember(request: FastifyRequest, final: boolean): void;
+  /** The request's claim, when it holds one: for a use case that stores the answer with its change. */
+  claimOf(request: FastifyRequest): IdempotencyClaim | undefined;
+  /** Called by the handler once its use case has answered: what becomes of the key (KeyFate). */
+  remember(request: FastifyRequest, fate: KeyFate): void;
 }
 
 /**
@@ -43,7 +49,7 @@ export function idempotency(keys: IdempotencyUseCases): Idempotency {
       const claim = await keys.claim(scope, requestHash(request.routeOptions.url ?? request.url, request.body));
       switch (claim.kind) {
         case 'execute':
-          held.set(request, { scope, token: claim.token, remember: false });
+          held.set(request, { scope, token: claim.token, fate: 'release' });
           return undefined;
         case 'replay':
           return reply
@@ -62,8 +68,9 @@ export function idempotency(keys: IdempotencyUseCases): Idempotency {
       const claim = held.get(request);
       if (!claim) return payload;
       held.delete(request);
+      if (claim.fate === 'stored') return payload;
       try {
-        if (claim.remember && typeof payload === 'string') {
+        if (claim.fate === 'store' && typeof payload === 'string') {
           await keys.record(claim.scope, claim.token, reply.statusCode, payload);
         } else {
           await keys.release(claim.scope, claim.token);
@@ -76,9 +83,14 @@ export function idempotency(keys: IdempotencyUseCases): Idempotency {
       return payload;
     },
 
-    remember(request, final) {
+    claimOf(request) {
       const claim = held.get(request);
-      if (claim) claim.remember = final;
+      return claim && { scope: claim.scope, token: claim.token };
+    },
+
+    remember(request, fate) {
+      const claim = held.get(request);
+      if (claim) claim.fate = fate;
     },
   };
 }

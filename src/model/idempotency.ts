@@ -5,6 +5,12 @@ export interface IdempotencyScope {
   key: string;
 }
 
+/** The claim a request holds on its key: the key, and the token that proves the claim is this request's. */
+export interface IdempotencyClaim {
+  scope: IdempotencyScope;
+  token: string;
+}
+
 export interface StoredIdempotencyKey {
   requestHash: string;
   statusCode: number | null;

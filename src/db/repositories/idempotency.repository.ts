@@ -1,6 +1,8 @@
 import type { Temporal } from 'temporal-polyfill';
 import type { IdempotencyScope, StoredIdempotencyKey } from '../../model/idempotency.js';
+import type { Transaction } from 'kysely';
 import type { DB } from '../database.js';
+import type { Database } from '../schema.js';
 import { toDate } from '../instants.js';
 
 /** Idempotency-Key claims and stored answers (SPEC §11), keyed by org, credential and key. */
@@ -71,7 +73,7 @@ export async function findIdempotencyKey(db: DB, scope: IdempotencyScope): Promi
 
 /** Stores the answer of the claim `token` (a claim taken over meanwhile is not overwritten). */
 export async function storeIdempotentAnswer(
-  db: DB,
+  db: DB | Transaction<Database>,
   scope: IdempotencyScope,
   token: string,
   answer: { statusCode: number; body: string },

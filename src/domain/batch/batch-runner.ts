@@ -4,9 +4,11 @@ import type { DB } from '../../db/database.js';
 import { LockTimeoutError } from '../../db/errors.js';
 import { lockCustomers } from '../../db/repositories/customers.repository.js';
 import { findMembershipsOfCustomers, saveMembershipChanges } from '../../db/repositories/memberships.repository.js';
+import { storeIdempotentAnswer } from '../../db/repositories/idempotency.repository.js';
 import { findProgramsByIds, findProgramsByNames } from '../../db/repositories/partner-programs.repository.js';
 import type { Database } from '../../db/schema.js';
 import type { NewEvent } from '../../model/event.js';
+import type { IdempotencyClaim } from '../../model/idempotency.js';
 import { identifierSetOf, type StoredCustomer } from '../../model/customer.js';
 import { membershipKey, settle, type Activity, type Membership } from '../../model/membership.js';
 import type { PartnerProgram } from '../../model/program.js';
@@ -86,6 +88,19 @@ export interface BatchOutcome<E extends BatchEntry> {
   fault?: unknown;
   /** Nothing was written (2001 or 2010 on every entry): the client should retry, so the answer is not final. */
   rolledBack?: RollbackOutcome;
+  /** The answer of the request's Idempotency-Key was stored with the batch (see AnswerRecording). */
+  answerStored?: boolean;
+}
+
+/**
+ * A request's Idempotency-Key claim and how its answer reads. The answer is stored by the
+ * batch's own transaction, so a committed batch always has the answer to replay: a process
+ * killed between the commit and the answer would otherwise leave a retry to run the batch
+ * again and answer "already linked" where the first attempt said success.
+ */
+export interface AnswerRecording<E extends BatchEntry> {
+  claim: IdempotencyClaim;
+  render(outcome: BatchOutcome<E>): { statusCode: number; body: string };
 }
 
 /**
@@ -100,6 +115,7 @@ export async function runMembershipBatch<E extends BatchEntry>(
   caller: Caller,
   items: ReadonlyArray<BatchItem<E>>,
   decide: Decide<E>,
+  recording?: AnswerRecording<E>,
 ): Promise<BatchOutcome<E>> {
   const names = new Set<string>();
   for (const item of items) {
@@ -121,6 +137,10 @@ export async function runMembershipBatch<E extends BatchEntry>(
       const outcome = decideAll(items, { now, org: caller.org, programsByName, customers, state }, decide);
       const events = await batchEvents(trx, caller, programs, customers, state.activities);
       await saveMembershipChanges(trx, now, state.changed(), state.activities, events);
+      if (recording) {
+        await storeIdempotentAnswer(trx, recording.claim.scope, recording.claim.token, recording.render(outcome));
+        outcome.answerStored = true;
+      }
       return { outcome, events };
     });
     reportEvents(deps.telemetry ?? noTelemetry, done.events);

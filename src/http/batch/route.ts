@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
-import type { BatchEntry, BatchItem, BatchOutcome } from '../../domain/batch/batch-runner.js';
+import type { AnswerRecording, BatchEntry, BatchItem, BatchOutcome } from '../../domain/batch/batch-runner.js';
 import type { Caller } from '../../domain/caller.js';
 import { noTelemetry, type BatchEndpoint, type Telemetry } from '../../domain/telemetry.js';
 import type { IdempotencyUseCases } from '../../domain/use-cases.js';
@@ -33,8 +33,8 @@ export interface BatchRoute<E extends BatchEntry, R extends TSchema> {
   description: string;
   /** Reads one item of the batch array; never throws, so one bad item fails alone (SPEC §3a). */
   read(raw: unknown): SentItem<E>;
-  /** The use case, bound to its dependencies. */
-  run(caller: Caller, items: ReadonlyArray<BatchItem<E>>): Promise<BatchOutcome<E>>;
+  /** The use case, bound to its dependencies; with `recording`, it stores the key's answer with the change. */
+  run(caller: Caller, items: ReadonlyArray<BatchItem<E>>, recording?: AnswerRecording<E>): Promise<BatchOutcome<E>>;
   /** The answer's body, in the endpoint's wire names; `sent` are the items `read` gave, in order. */
   answer(outcome: BatchOutcome<E>, sent: ReadonlyArray<SentItem<E>>): Static<R>;
 }
@@ -94,12 +94,29 @@ export function batchRoute<E extends BatchEntry, R extends TSchema>(
       const raw = batchItems(request, reply, route.itemsField);
       if (!raw) return reply;
       const items = raw.map(route.read);
-      const outcome = await route.run(request.caller!, items);
+      // With an Idempotency-Key, the answer is rendered inside the batch's transaction and stored
+      // by it; the same bytes then go out.
+      const claim = idempotent.claimOf(request);
+      let rendered: string | undefined;
+      const recording: AnswerRecording<E> | undefined = claim && {
+        claim,
+        render: (decided) => {
+          const statusCode = batchHttpStatus(decided);
+          const body = String(reply.code(statusCode).serialize(route.answer(decided, items)));
+          rendered = body;
+          return { statusCode, body };
+        },
+      };
+      const outcome = await route.run(request.caller!, items, recording);
       for (const [code, count] of entryCodes(outcome)) telemetry.entries(route.endpoint, code, count);
       // An answer that changed nothing and asks for a retry (2001, 2010) must not be replayed.
-      idempotent.remember(request, !outcome.rolledBack);
+      idempotent.remember(request, outcome.rolledBack ? 'release' : outcome.answerStored ? 'stored' : 'store');
       if (outcome.fault) request.log.error({ err: outcome.fault, path: route.path }, 'batch failed');
-      return reply.code(batchHttpStatus(outcome)).send(route.answer(outcome, items));
+      reply.code(batchHttpStatus(outcome));
+      if (outcome.answerStored && rendered !== undefined) {
+        return reply.type('application/json; charset=utf-8').send(rendered);
+      }
+      return reply.send(route.answer(outcome, items));
     },
   );
 }
