@@ -62,7 +62,8 @@ export class Progress {
       .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
       .map(([code, count]) => `${code} × ${n(count)}`);
     const why = codes.length > 0 ? ` (${codes.join(', ')})` : '';
-    const time = seconds < 10 ? seconds.toFixed(1) : n(Math.round(seconds));
+    // Three figures or more: tenths under 100 s, whole seconds beyond.
+    const time = seconds < 100 ? seconds.toFixed(1) : n(Math.round(seconds));
     return `${n(this.rows)} rows: ${n(this.succeeded)} succeeded, ${n(this.failed)} failed${why} in ${time} s`;
   }
 }
