@@ -171,12 +171,13 @@ async function writeMembersFile(path: string, rows: number, program: string): Pr
   await once(file, 'finish');
 }
 
-/** Runs the command as a user would (node, the CLI, no build), polling its peak RSS (VmHWM) until it exits. */
+/** Runs the command as `npx partner-programs` runs it (its bin, no build), polling its peak RSS (VmHWM) until it exits. */
 async function runLinkCommand(file: string, out: string, concurrency: number, url: string): Promise<CliRun> {
   const startedAt = performance.now();
+  // Executed, not handed to node: its own shebang line sets the V8 flags it runs with.
   const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli.ts', 'link', file, '--out', out, '--concurrency', String(concurrency), '--url', url],
+    join(REPO, 'bin/partner-programs.js'),
+    ['link', file, '--out', out, '--concurrency', String(concurrency), '--url', url],
     {
       cwd: REPO,
       env: {

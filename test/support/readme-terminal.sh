@@ -35,5 +35,5 @@ cp -r "$REPO/examples" .
 npx() {
   if [ "$1" != partner-programs ]; then command npx "$@"; return; fi
   shift
-  PP_URL="http://127.0.0.1:$PORT" command node "$REPO/bin/partner-programs.js" "$@" 2>&1
+  PP_URL="http://127.0.0.1:$PORT" "$REPO/bin/partner-programs.js" "$@" 2>&1
 }
