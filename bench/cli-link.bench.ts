@@ -20,7 +20,7 @@ import {
   postgresVersion,
   seedCustomers,
 } from './lib/bench-database.js';
-import { Cleanup } from './lib/cleanup.js';
+import { Cleanup, withCleanup } from './lib/cleanup.js';
 import { runLinkRequests } from './lib/http-load.js';
 import { describeMachine, type Machine } from './lib/machine.js';
 import { HTTP_PROGRAMS, startService, TILL, writeConfigFile } from './lib/service.js';
@@ -281,20 +281,4 @@ function progress(message: string): void {
   console.error(`[bench:cli] ${message}`);
 }
 
-async function main(): Promise<void> {
-  const cleanup = new Cleanup();
-  process.once('SIGINT', () => {
-    progress('interrupted, cleaning up');
-    void cleanup.runAll().finally(() => process.exit(130));
-  });
-  try {
-    await runBench(cleanup);
-  } catch (error) {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 1;
-  } finally {
-    await cleanup.runAll();
-  }
-}
-
-await main();
+await withCleanup(progress, runBench);

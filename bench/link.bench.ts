@@ -11,7 +11,7 @@ import {
   postgresVersion,
   seedCustomers,
 } from './lib/bench-database.js';
-import { Cleanup } from './lib/cleanup.js';
+import { withCleanup, type Cleanup } from './lib/cleanup.js';
 import { measureHttpLevel } from './lib/http-load.js';
 import { describeMachine, measureCpu } from './lib/machine.js';
 import { verified, type Measurement } from './lib/measurement.js';
@@ -116,22 +116,5 @@ function progress(message: string): void {
   console.error(`[bench] ${message}`);
 }
 
-async function main(): Promise<void> {
-  const settings = readSettings(process.env);
-  const cleanup = new Cleanup();
-  // Ctrl-C: undo what was set up (the service, the database), then leave with the usual code.
-  process.once('SIGINT', () => {
-    progress('interrupted, cleaning up');
-    void cleanup.runAll().finally(() => process.exit(130));
-  });
-  try {
-    await runBench(settings, cleanup);
-  } catch (error) {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 1;
-  } finally {
-    await cleanup.runAll();
-  }
-}
-
-await main();
+const settings = readSettings(process.env);
+await withCleanup(progress, (cleanup) => runBench(settings, cleanup));

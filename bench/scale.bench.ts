@@ -8,7 +8,7 @@
  */
 import pg from 'pg';
 import { countMemberships, createBenchDatabase, postgresVersion } from './lib/bench-database.js';
-import { Cleanup } from './lib/cleanup.js';
+import { withCleanup, type Cleanup } from './lib/cleanup.js';
 import { describeMachine, measureCpu } from './lib/machine.js';
 import { writeScaleConfigFile } from './lib/scale-config.js';
 import { measureOperation } from './lib/scale-load.js';
@@ -164,22 +164,5 @@ function progress(message: string): void {
   console.error(`[bench scale] ${message}`);
 }
 
-async function main(): Promise<void> {
-  const settings = readScaleSettings(process.env);
-  const cleanup = new Cleanup();
-  // Ctrl-C: undo what was set up (the service, the database), then leave with the usual code.
-  process.once('SIGINT', () => {
-    progress('interrupted, cleaning up');
-    void cleanup.runAll().finally(() => process.exit(130));
-  });
-  try {
-    await runBench(settings, cleanup);
-  } catch (error) {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 1;
-  } finally {
-    await cleanup.runAll();
-  }
-}
-
-await main();
+const settings = readScaleSettings(process.env);
+await withCleanup(progress, (cleanup) => runBench(settings, cleanup));

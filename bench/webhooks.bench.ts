@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { LinkSlots } from './lib/batches.js';
 import { countMemberships, createBenchDatabase, ORG_ID, postgresVersion, seedCustomers } from './lib/bench-database.js';
-import { Cleanup } from './lib/cleanup.js';
+import { withCleanup, type Cleanup } from './lib/cleanup.js';
 import { measureHttpLevel, runLinkRequests } from './lib/http-load.js';
 import { describeMachine, measureCpu } from './lib/machine.js';
 import { percentile } from './lib/measurement.js';
@@ -449,23 +449,6 @@ function progress(message: string): void {
   console.error(`[bench webhooks] ${message}`);
 }
 
-async function main(): Promise<void> {
-  const settings = readSettings(process.env);
-  const ws = readWebhookSettings(process.env);
-  const cleanup = new Cleanup();
-  // Ctrl-C: undo what was set up (the children, the receiver, the database), then leave.
-  process.once('SIGINT', () => {
-    progress('interrupted, cleaning up');
-    void cleanup.runAll().finally(() => process.exit(130));
-  });
-  try {
-    await runBench(settings, ws, cleanup);
-  } catch (error) {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 1;
-  } finally {
-    await cleanup.runAll();
-  }
-}
-
-await main();
+const settings = readSettings(process.env);
+const ws = readWebhookSettings(process.env);
+await withCleanup(progress, (cleanup) => runBench(settings, ws, cleanup));

@@ -26,3 +26,26 @@ export class Cleanup {
     }
   }
 }
+
+/**
+ * Runs a bench to its end with a Cleanup of its own: on success, on a failure (reported, exit
+ * code 1) and on Ctrl-C (exit code 130), every registered step is undone.
+ */
+export async function withCleanup(
+  progress: (message: string) => void,
+  bench: (cleanup: Cleanup) => Promise<void>,
+): Promise<void> {
+  const cleanup = new Cleanup();
+  process.once('SIGINT', () => {
+    progress('interrupted, cleaning up');
+    void cleanup.runAll().finally(() => process.exit(130));
+  });
+  try {
+    await bench(cleanup);
+  } catch (error) {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exitCode = 1;
+  } finally {
+    await cleanup.runAll();
+  }
+}

@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { tillSecretOf } from '../../src/domain/credentials.js';
 import { linkRequestBody, type LinkSlots } from './batches.js';
-import { measureCpu } from './machine.js';
+import { measureCpu, type CpuUse } from './machine.js';
 import { percentile, rates, type Measurement } from './measurement.js';
 import { TILL } from './service.js';
 import { BATCH_SIZE } from './settings.js';
@@ -93,35 +93,22 @@ export interface HttpLevel {
   serviceCpuSeconds: () => number | undefined;
 }
 
-/**
- * A warm-up, then measured runs, each sized from the last measured rate, until `seconds` have
- * passed or the level's share of slots is used up. Several runs rather than one, because the
- * warm-up's rate is a poor guess for the warmed-up service.
- */
+/** One link-bench level: sizedRuns over the level's share of slots, with the memberships counted. */
 export async function measureHttpLevel(level: HttpLevel): Promise<Measurement | undefined> {
   const { address, connections, slots } = level;
   const warmUpAmount = connections * WARM_UP_PER_CONNECTION;
-  let available = slots.shareFor(level.levelsLeft) - warmUpAmount;
+  const available = slots.shareFor(level.levelsLeft) - warmUpAmount;
   if (available < connections) return undefined;
 
   const before = await level.countMemberships();
-  const warmUp = await runLinkRequests(address, connections, warmUpAmount, slots);
-  const runs: HttpRun[] = [];
-  let rate = warmUp.responses / warmUp.seconds;
-  let elapsed = 0;
-  const cpu = measureCpu(level.serviceCpuSeconds);
-  while (elapsed < level.seconds * 0.95 && available >= connections) {
-    // Half the time left per run (all of it near the end), so a misjudged rate cannot overshoot far.
-    const left = level.seconds - elapsed;
-    const runSeconds = left > 2 ? left / 2 : left;
-    const amount = Math.max(connections, Math.min(Math.ceil(rate * runSeconds), available));
-    const run = await runLinkRequests(address, connections, amount, slots);
-    runs.push(run);
-    available -= amount;
-    elapsed += run.seconds;
-    rate = run.responses / run.seconds;
-  }
-  const cpuUse = cpu();
+  const { warmUp, runs, elapsed, cpuUse, capped } = await sizedRuns({
+    connections,
+    seconds: level.seconds,
+    warmUpAmount,
+    available,
+    serviceCpuSeconds: level.serviceCpuSeconds,
+    run: (amount) => runLinkRequests(address, connections, amount, slots),
+  });
   const added = (await level.countMemberships()) - before;
 
   const all = [warmUp, ...runs];
@@ -141,13 +128,57 @@ export async function measureHttpLevel(level: HttpLevel): Promise<Measurement | 
     ),
     failed: sum(all, (r) => r.responses - r.ok),
     errors: sum(all, (r) => r.errors),
-    cappedByCustomers: elapsed < level.seconds * 0.95,
+    cappedByCustomers: capped,
     memberships: { added, expected: BATCH_SIZE * sum(all, (r) => r.ok) },
     cpu: cpuUse,
     firstFailure: all.find((r) => r.firstFailure)?.firstFailure,
   };
 }
 
-function sum<T>(items: readonly T[], value: (item: T) => number): number {
+export interface SizedRuns {
+  warmUp: HttpRun;
+  runs: HttpRun[];
+  /** Seconds of the measured runs. */
+  elapsed: number;
+  cpuUse: CpuUse;
+  /** The requests available ran out before the time did. */
+  capped: boolean;
+}
+
+/**
+ * An untimed warm-up of `warmUpAmount` requests, then fixed-amount runs, each sized from the
+ * last measured rate, until `seconds` have passed or `available` requests are spent. Several
+ * runs rather than one, because the warm-up's rate is a poor guess for the warmed-up service.
+ */
+export async function sizedRuns(options: {
+  connections: number;
+  seconds: number;
+  warmUpAmount: number;
+  available: number;
+  serviceCpuSeconds: () => number | undefined;
+  run: (amount: number) => Promise<HttpRun>;
+}): Promise<SizedRuns> {
+  const { connections, seconds } = options;
+  let available = options.available;
+  const warmUp = await options.run(options.warmUpAmount);
+  const runs: HttpRun[] = [];
+  let rate = warmUp.responses / warmUp.seconds;
+  let elapsed = 0;
+  const cpu = measureCpu(options.serviceCpuSeconds);
+  while (elapsed < seconds * 0.95 && available >= connections) {
+    // Half the time left per run (all of it near the end), so a misjudged rate cannot overshoot far.
+    const left = seconds - elapsed;
+    const runSeconds = left > 2 ? left / 2 : left;
+    const amount = Math.max(connections, Math.min(Math.ceil(rate * runSeconds), available));
+    const run = await options.run(amount);
+    runs.push(run);
+    available -= amount;
+    elapsed += run.seconds;
+    rate = run.responses / run.seconds;
+  }
+  return { warmUp, runs, elapsed, cpuUse: cpu(), capped: elapsed < seconds * 0.95 };
+}
+
+export function sum<T>(items: readonly T[], value: (item: T) => number): number {
   return items.reduce((total, item) => total + value(item), 0);
 }

@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
-import { AUTHORIZATION, type HttpRun } from './http-load.js';
-import { measureCpu, type CpuUse } from './machine.js';
+import { AUTHORIZATION, sizedRuns, sum, type HttpRun } from './http-load.js';
+import type { CpuUse } from './machine.js';
 import { percentile } from './measurement.js';
 import type { Operation, OperationName } from './scale-requests.js';
 import { BATCH_SIZE } from './settings.js';
@@ -96,27 +96,18 @@ export async function measureOperation(level: OperationLevel): Promise<Operation
   const { address, operation, connections } = level;
   const share = Math.floor(operation.available() / level.levelsLeft);
   const warmUpAmount = Math.max(MIN_WARM_UP, connections * WARM_UP_PER_CONNECTION);
-  let available = share - warmUpAmount;
+  const available = share - warmUpAmount;
   if (available < connections) return undefined;
 
   const before = await level.countMemberships?.();
-  const warmUp = await runRequests(address, connections, warmUpAmount, operation);
-  const runs: HttpRun[] = [];
-  let rate = warmUp.responses / warmUp.seconds;
-  let elapsed = 0;
-  const cpu = measureCpu(level.serviceCpuSeconds);
-  while (elapsed < level.seconds * 0.95 && available >= connections) {
-    // Half the time left per run (all of it near the end), so a misjudged rate cannot overshoot far.
-    const left = level.seconds - elapsed;
-    const runSeconds = left > 2 ? left / 2 : left;
-    const amount = Math.max(connections, Math.min(Math.ceil(rate * runSeconds), available));
-    const run = await runRequests(address, connections, amount, operation);
-    runs.push(run);
-    available -= amount;
-    elapsed += run.seconds;
-    rate = run.responses / run.seconds;
-  }
-  const cpuUse = cpu();
+  const { warmUp, runs, elapsed, cpuUse, capped } = await sizedRuns({
+    connections,
+    seconds: level.seconds,
+    warmUpAmount,
+    available,
+    serviceCpuSeconds: level.serviceCpuSeconds,
+    run: (amount) => runRequests(address, connections, amount, operation),
+  });
   const after = await level.countMemberships?.();
 
   const all = [warmUp, ...runs];
@@ -132,7 +123,7 @@ export async function measureOperation(level: OperationLevel): Promise<Operation
     p99Ms: percentile(latencies, 0.99),
     failed: sum(all, (r) => r.responses - r.ok),
     errors: sum(all, (r) => r.errors),
-    capped: elapsed < level.seconds * 0.95,
+    capped,
     cpu: cpuUse,
     ...(before !== undefined && after !== undefined
       ? { memberships: { added: after - before, expected: BATCH_SIZE * sum(all, (r) => r.ok) } }
@@ -144,8 +135,4 @@ export async function measureOperation(level: OperationLevel): Promise<Operation
 export function operationRunVerified(run: OperationRun): boolean {
   const counted = !run.memberships || run.memberships.added === run.memberships.expected;
   return run.failed === 0 && run.errors === 0 && counted;
-}
-
-function sum<T>(items: readonly T[], value: (item: T) => number): number {
-  return items.reduce((total, item) => total + value(item), 0);
 }
