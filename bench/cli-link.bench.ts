@@ -23,7 +23,7 @@ import {
 import { Cleanup, withCleanup } from './lib/cleanup.js';
 import { runLinkRequests } from './lib/http-load.js';
 import { describeMachine, type Machine } from './lib/machine.js';
-import { HTTP_PROGRAMS, startService, TILL, writeConfigFile } from './lib/service.js';
+import { HTTP_PROGRAMS, linuxCpuSeconds, startService, TILL, writeConfigFile } from './lib/service.js';
 import { BATCH_SIZE, positiveInteger, readSettings } from './lib/settings.js';
 
 const RESULTS = new URL('./results/', import.meta.url);
@@ -196,7 +196,7 @@ async function runLinkCommand(file: string, out: string, concurrency: number, ur
   const poll = setInterval(() => {
     const kb = peakRssKb(child.pid);
     if (kb !== undefined) peakKb = Math.max(peakKb ?? 0, kb);
-    cpuSeconds = processCpuSeconds(child.pid) ?? cpuSeconds;
+    cpuSeconds = linuxCpuSeconds(child.pid) ?? cpuSeconds;
   }, 50);
   const [exitCode] = (await once(child, 'close')) as [number | null];
   clearInterval(poll);
@@ -214,18 +214,6 @@ async function runLinkCommand(file: string, out: string, concurrency: number, ur
     resultRows,
     succeededRows,
   };
-}
-
-/** utime + stime from /proc/<pid>/stat, in seconds (USER_HZ = 100). */
-function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
 }
 
 /** VmHWM (the peak resident set) from /proc on Linux; undefined elsewhere or once the process is gone. */

@@ -200,7 +200,7 @@ async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<vo
 }
 
 /** utime + stime from /proc/<pid>/stat, in clock ticks of 1/100 s (USER_HZ on every Linux build). */
-function linuxCpuSeconds(pid: number | undefined): number | undefined {
+export function linuxCpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined || process.platform !== 'linux') return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

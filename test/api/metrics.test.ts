@@ -1,15 +1,11 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TRANSITION_KINDS } from '../../src/domain/telemetry.js';
 import { EVENT_NAMES } from '../../src/model/event.js';
 import { brandDeclarations, customers, link, mobileOf, NOW, OTHER_ORG_TILL, TILL } from '../support/fixtures.js';
 import { Scrape } from '../support/prometheus.js';
 import { newSecret, putSubscription, Receiver } from '../support/receiver.js';
+import { redoclyLint } from '../support/redocly.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
 
 // SPEC §2b: GET /metrics, scraped over real HTTP and read as Prometheus reads it. Counters are
@@ -366,18 +362,8 @@ describe('a fresh process, with METRICS_TOKEN', () => {
       scheme: 'bearer',
       description: 'The METRICS_TOKEN setting',
     });
-    const folder = await mkdtemp(join(tmpdir(), 'openapi-metrics-'));
-    try {
-      const file = join(folder, 'openapi.json');
-      await writeFile(file, JSON.stringify(doc));
-      const { stdout } = await promisify(execFile)('node_modules/.bin/redocly', ['lint', file, '--format=json'], {
-        cwd: process.cwd(),
-      }).catch((failure: { stdout: string }) => failure);
-      const report = JSON.parse(stdout) as { problems: unknown[]; totals: Record<string, number> };
-      expect(report.problems).toEqual([]);
-      expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
-    } finally {
-      await rm(folder, { recursive: true, force: true });
-    }
+    const report = await redoclyLint(doc);
+    expect(report.problems).toEqual([]);
+    expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
   });
 });
