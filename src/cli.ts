@@ -87,6 +87,7 @@ async function runDueWorkOnce(): Promise<void> {
       db: database.db,
       clock: sandbox ?? systemClock,
       batchSize: config.schedulerBatchSize,
+      lanes: config.schedulerLanes,
       intervalMs: config.schedulerIntervalMs,
       logger,
     });

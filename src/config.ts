@@ -26,6 +26,8 @@ export interface Config {
   allowClockOverride: boolean;
   schedulerIntervalMs: number;
   schedulerBatchSize: number;
+  /** Scheduler batches in flight at once, each on its own connection. */
+  schedulerLanes: number;
   /** How long a webhook receiver has to answer one attempt (WEBHOOK_TIMEOUT_MS). */
   webhookTimeoutMs: number;
   /** Deliveries in flight per process (WEBHOOK_CONCURRENCY). */
@@ -143,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     allowClockOverride: flag('ALLOW_CLOCK_OVERRIDE'),
     schedulerIntervalMs: integer('SCHEDULER_INTERVAL_MS', 1000, 50, 3_600_000),
     schedulerBatchSize: integer('SCHEDULER_BATCH_SIZE', 1000, 1, 100_000),
+    schedulerLanes: integer('SCHEDULER_LANES', 2, 1, 16),
     webhookTimeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
     webhookConcurrency: integer('WEBHOOK_CONCURRENCY', 16, 1, 1024),
     eventRetentionDays: integer('EVENT_RETENTION_DAYS', 30, 1, 3650),

@@ -118,6 +118,7 @@ export async function startServer(config: Config, realClock: Clock = systemClock
         db: database.db,
         clock,
         batchSize: config.schedulerBatchSize,
+        lanes: config.schedulerLanes,
         intervalMs: config.schedulerIntervalMs,
         logger,
         telemetry: metrics,

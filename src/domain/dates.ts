@@ -85,8 +85,49 @@ export function addCycle(start: Temporal.Instant, cycle: Cycle, timeZone: string
   if (!Number.isSafeInteger(cycle.value) || cycle.value < 1) {
     throw new RangeError(`Cycle value must be a positive integer, got ${cycle.value}`);
   }
+  const fast = addCycleAwayFromTransitions(start.epochMilliseconds, cycle, timeZone);
+  if (fast !== undefined) return Temporal.Instant.fromEpochMilliseconds(fast);
   const duration = cycle.unit === 'DAYS' ? { days: cycle.value } : { months: cycle.value };
   return start.toZonedDateTimeISO(timeZone).add(duration).toInstant();
+}
+
+/** Further than any zone's offset ever jumps at once: no transition this close means no gap or overlap. */
+const TRANSITION_MARGIN_MS = 3 * 60 * 60 * 1000;
+
+/**
+ * addCycle on millisecond arithmetic, the same answer as ZonedDateTime#add where it is cheap to be
+ * sure of it (a hot path: every period the scheduler starts): the wall clock is read with the
+ * cached offset, the cycle added to it as Date's UTC fields do (months clamp to the shorter
+ * month's last day, as Temporal's 'constrain'), and the result taken only when the zone's offset
+ * is the same at it and on either side of it, so the new wall time is neither in a gap nor in an
+ * overlap. Otherwise undefined, and Temporal decides. Dates outside Date's range are not expected.
+ */
+function addCycleAwayFromTransitions(ms: number, cycle: Cycle, timeZone: string): number | undefined {
+  const local = new Date(ms + offsetAt(ms, timeZone));
+  let target: number;
+  if (cycle.unit === 'DAYS') {
+    target = local.getTime() + cycle.value * 86_400_000;
+  } else {
+    const month = local.getUTCMonth() + cycle.value;
+    const lastDay = new Date(Date.UTC(local.getUTCFullYear(), month + 1, 0)).getUTCDate();
+    target = Date.UTC(
+      local.getUTCFullYear(),
+      month,
+      Math.min(local.getUTCDate(), lastDay),
+      local.getUTCHours(),
+      local.getUTCMinutes(),
+      local.getUTCSeconds(),
+      local.getUTCMilliseconds(),
+    );
+  }
+  if (!Number.isFinite(target)) return undefined;
+  const offset = offsetAt(target, timeZone);
+  const guess = target - offset;
+  const steady =
+    offsetAt(guess, timeZone) === offset &&
+    offsetAt(guess - TRANSITION_MARGIN_MS, timeZone) === offset &&
+    offsetAt(guess + TRANSITION_MARGIN_MS, timeZone) === offset;
+  return steady ? guess : undefined;
 }
 
 /**

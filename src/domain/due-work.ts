@@ -27,6 +27,11 @@ export interface DueWorkDependencies {
   clock: Clock;
   /** Customers (or reminders) handled per transaction. */
   batchSize: number;
+  /**
+   * Due items a batch considers before SKIP LOCKED leaves out those other batches hold (default
+   * twice the batch): at least `batchSize` more than the batches that may run at once hold.
+   */
+  candidates?: number;
   /** Told of each batch's transitions and events once it has committed. */
   telemetry?: Telemetry;
 }
@@ -42,7 +47,7 @@ export async function dueTransitionsBatch(deps: DueWorkDependencies): Promise<Du
   const { db, clock, batchSize } = deps;
   const done = await db.transaction().execute(async (trx) => {
     const now = clock.now();
-    const customerIds = await lockCustomersWithDueTransitions(trx, now, batchSize);
+    const customerIds = await lockCustomersWithDueTransitions(trx, now, batchSize, deps.candidates ?? batchSize * 2);
     const job = await findMembershipsForJob(trx, customerIds);
     const changed: Membership[] = [];
     const activities: Activity[] = [];
@@ -64,7 +69,7 @@ export async function expireProgramsBatch(deps: DueWorkDependencies): Promise<Du
   const { db, clock, batchSize } = deps;
   const done = await db.transaction().execute(async (trx) => {
     const now = clock.now();
-    const customerIds = await lockCustomersInExpiredPrograms(trx, now, batchSize);
+    const customerIds = await lockCustomersInExpiredPrograms(trx, now, batchSize, deps.candidates ?? batchSize * 2);
     if (customerIds.length === 0) return { batch: { taken: 0, changed: 0 }, activities: [], events: [] };
     const expired = new Map((await findExpiredPrograms(trx, now)).map((p) => [p.id, p]));
     const job = await findMembershipsForJob(trx, customerIds);

@@ -6,7 +6,14 @@ import {
   type DueWorkDependencies,
 } from '../domain/due-work.js';
 
-export type SweepDependencies = DueWorkDependencies;
+export interface SweepDependencies extends DueWorkDependencies {
+  /**
+   * Batches in flight at once per sweep, each in its own transaction on its own connection
+   * (default 1). SKIP LOCKED keeps them disjoint; with two or more, the database works on one
+   * batch while this process builds the next one's changes and events.
+   */
+  lanes?: number;
+}
 
 /** How many memberships each sweep changed (or reminders it recorded). */
 export interface SweepReport {
@@ -36,12 +43,18 @@ export async function runDueWork(deps: SweepDependencies): Promise<SweepReport> 
  */
 async function untilDone(
   deps: SweepDependencies,
-  batch: (deps: SweepDependencies) => Promise<DueWorkBatch>,
+  batch: (deps: DueWorkDependencies) => Promise<DueWorkBatch>,
 ): Promise<number> {
-  let changed = 0;
-  for (;;) {
-    const result = await batch(deps);
-    changed += result.changed;
-    if (result.taken < deps.batchSize) return changed;
-  }
+  const lanes = deps.lanes ?? 1;
+  const laneDeps: DueWorkDependencies = { ...deps, candidates: deps.batchSize * (lanes + 1) };
+  const lane = async () => {
+    let changed = 0;
+    for (;;) {
+      const result = await batch(laneDeps);
+      changed += result.changed;
+      if (result.taken < deps.batchSize) return changed;
+    }
+  };
+  const changed = await Promise.all(Array.from({ length: lanes }, lane));
+  return changed.reduce((a, b) => a + b, 0);
 }

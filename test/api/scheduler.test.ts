@@ -245,10 +245,10 @@ describe('expiry reminders', () => {
 });
 
 describe('bulk and concurrency', () => {
-  it('handles a due set larger than a batch, each item exactly once, even with two schedulers at once', async () => {
+  it('handles a due set larger than a batch, each item exactly once, even with two schedulers of three lanes at once', async () => {
     const count = 2500;
     await seedDueRelinks(server.database.db, count, 'MONTHLY', '2026-06-01T00:00:00Z', '2026-06-10T00:00:00Z');
-    const reports = await Promise.all([server.runJobs(200), server.runJobs(200)]);
+    const reports = await Promise.all([server.runJobs(200, 3), server.runJobs(200, 3)]);
     expect(reports.reduce((sum, r) => sum + r.transitions, 0)).toBe(count);
     const started = await server.database.db
       .selectFrom('membership_activities as a')

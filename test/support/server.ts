@@ -25,7 +25,7 @@ export interface TestServer {
   database: TestDatabase;
   clock: ManualClock;
   /** One round of every scheduler sweep at the test clock's now. */
-  runJobs(batchSize?: number): Promise<SweepReport>;
+  runJobs(batchSize?: number, lanes?: number): Promise<SweepReport>;
   /** The delivery worker running in the background, when started with `deliveries`. */
   deliveries: DeliveryWorker | undefined;
   /**
@@ -190,7 +190,8 @@ async function serveApp(
       }
       return { status: response.status, headers: response.headers, body: parsed, text };
     },
-    runJobs: (batchSize = 1000) => runDueWork({ db: database.db, clock, batchSize, telemetry: metrics }),
+    runJobs: (batchSize = 1000, lanes = 1) =>
+      runDueWork({ db: database.db, clock, batchSize, lanes, telemetry: metrics }),
     deliveries,
     runDeliveries: () => (roundWorker ??= makeWorker()).runUntilIdle(),
     async close() {

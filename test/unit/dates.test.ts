@@ -342,6 +342,46 @@ describe('addCycle', () => {
     });
   });
 
+  it('is ZonedDateTime#add in every zone, near transitions and month ends too', () => {
+    // Starts near DST changes and month ends are where a shortcut would go wrong: bias towards them.
+    const nearTransition = fc
+      .tuple(zoneArb, fc.integer({ min: 1971, max: 2099 }), fc.integer({ min: -4 * 3600_000, max: 4 * 3600_000 }))
+      .map(([zone, year, shift]) => {
+        const next = Temporal.Instant.fromEpochMilliseconds(Date.UTC(year, 0, 1))
+          .toZonedDateTimeISO(zone)
+          .getTimeZoneTransition('next');
+        return next ? next.toInstant().add({ milliseconds: shift }) : at(`${year}-03-31T23:30:00Z`);
+      });
+    // ... and starts a whole number of days or months before one, so the new wall time falls in its gap or overlap.
+    const landingNearTransition = fc
+      .tuple(nearTransition, fc.integer({ min: 1, max: 3 }), fc.constantFrom('DAYS' as const, 'MONTHS' as const))
+      .map(([end, value, unit]) => ({ end, value, unit }));
+    const startArb = fc.oneof(instantArb, nearTransition);
+    const cycleArb = fc.record({
+      unit: fc.constantFrom('DAYS' as const, 'MONTHS' as const),
+      value: fc.oneof(fc.integer({ min: 1, max: 14 }), fc.integer({ min: 1, max: 400 })),
+    });
+    fc.assert(
+      fc.property(startArb, cycleArb, zoneArb, (start, cycle, zone) => {
+        const duration = cycle.unit === 'DAYS' ? { days: cycle.value } : { months: cycle.value };
+        const expected = start.toZonedDateTimeISO(zone).add(duration).toInstant();
+        expect(addCycle(start, cycle, zone).toString()).toBe(expected.toString());
+      }),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(landingNearTransition, zoneArb, ({ end, value, unit }, zone) => {
+        const duration = unit === 'DAYS' ? { days: value } : { months: value };
+        const start = end.toZonedDateTimeISO(zone).subtract(duration).toInstant();
+        const expected = start.toZonedDateTimeISO(zone).add(duration).toInstant();
+        expect(addCycle(start, { unit, value }, zone).toString()).toBe(expected.toString());
+      }),
+      { numRuns: 3000 },
+    );
+    // New York's 2026 spring-forward gap: 02:30 does not exist, 'compatible' moves it to 03:30 EDT.
+    expect(add('2026-03-07T02:30:00-05:00', 'DAYS', 1, NEW_YORK)).toBe('2026-03-08T03:30:00-04:00');
+  });
+
   it.each([0, -1, 1.5, Number.NaN])('rejects a non-positive-integer value %s', (value) => {
     expect(() => addCycle(at('2026-01-01T00:00:00Z'), { unit: 'DAYS', value }, UTC)).toThrow(RangeError);
     expect(() => addCycle(at('2026-01-01T00:00:00Z'), { unit: 'MONTHS', value }, UTC)).toThrow(RangeError);

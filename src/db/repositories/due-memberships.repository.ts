@@ -18,9 +18,9 @@ export async function lockCustomersWithDueTransitions(
   trx: Transaction<Database>,
   now: Temporal.Instant,
   limit: number,
+  cap: number,
 ): Promise<number[]> {
   const at = now.toString();
-  const cap = limit * 2;
   const { rows } = await sql<{ id: number }>`
     select c.id from customers c
     where c.id in (
@@ -40,6 +40,7 @@ export async function lockCustomersInExpiredPrograms(
   trx: Transaction<Database>,
   now: Temporal.Instant,
   limit: number,
+  cap: number,
 ): Promise<number[]> {
   const at = now.toString();
   const { rows } = await sql<{ id: number }>`
@@ -49,7 +50,7 @@ export async function lockCustomersInExpiredPrograms(
       join partner_programs p on p.id = m.partner_program_id
       where p.expiry_date <= ${at}::timestamptz
         and (m.state in ('SCHEDULED', 'ACTIVE') or m.pending_relink_start_at is not null)
-      limit ${limit * 2})
+      limit ${cap})
     order by c.id
     limit ${limit}
     for update of c skip locked`.execute(trx);
