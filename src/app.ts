@@ -38,6 +38,8 @@ export interface AppDependencies {
   config: Pick<Config, 'bodyLimitBytes' | 'adminToken' | 'lockTimeoutMs' | 'timezone' | 'oauthSigningKey'> &
     Partial<Pick<Config, 'metricsToken'>>;
   db: DB;
+  /** The lock_timeout every connection of `db` already has (DatabaseHandle.lockTimeoutMs), if any. */
+  databaseLockTimeoutMs?: number;
   clock: Clock;
   logger: FastifyBaseLogger;
   /** Seals and opens webhook secrets and custom headers. */
@@ -119,6 +121,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     clock,
     secrets,
     lockTimeoutMs: config.lockTimeoutMs,
+    databaseLockTimeoutMs: deps.databaseLockTimeoutMs,
     defaultTimezone: config.timezone,
     telemetry: metrics,
   });

@@ -40,6 +40,7 @@ export async function openConfiguredDatabase(config: Config, logger: Logger): Pr
     config.databaseUrl
       ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
       : { kind: 'pglite', dataDir: config.dataDir },
+    { lockTimeoutMs: config.lockTimeoutMs },
   );
   try {
     const applied = await migrateToLatest(handle.db);
@@ -144,7 +145,16 @@ export async function startServer(config: Config, realClock: Clock = systemClock
     }
     let address: string | undefined;
     if (serves) {
-      app = await buildApp({ config, db: database.db, clock, logger, sandbox, secrets, metrics });
+      app = await buildApp({
+        config,
+        db: database.db,
+        databaseLockTimeoutMs: database.lockTimeoutMs,
+        clock,
+        logger,
+        sandbox,
+        secrets,
+        metrics,
+      });
       address = await app.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
         throw listenFailure(error, config.host, config.port, 'PORT');
       });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type KyselyConfig } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.js';
@@ -16,6 +16,8 @@ export type Backend = 'postgres' | 'pglite';
 export interface DatabaseHandle {
   db: DB;
   backend: Backend;
+  /** The `lock_timeout` every connection of `db` has (DatabaseOptions.lockTimeoutMs), if one was set. */
+  lockTimeoutMs: number | undefined;
   /**
    * Calls `onNotify` on every NOTIFY on `channel` (PostgreSQL: a dedicated connection that
    * reconnects by itself; PGlite: the instance's own LISTEN). Close stops any still listening.
@@ -50,6 +52,11 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export interface DatabaseOptions {
   /** Told of every statement the handle runs, with its parameters, once it has run. */
   onQuery?: (query: { sql: string; parameters: readonly unknown[] }) => void;
+  /**
+   * How long any statement waits for a lock before failing with 55P03, set once per connection
+   * (PostgreSQL: in the startup packet, no statement of its own) rather than per transaction.
+   */
+  lockTimeoutMs?: number;
 }
 
 function kyselyLog({ onQuery }: DatabaseOptions): KyselyConfig['log'] {
@@ -62,7 +69,12 @@ function kyselyLog({ onQuery }: DatabaseOptions): KyselyConfig['log'] {
 export async function openDatabase(target: DatabaseTarget, options: DatabaseOptions = {}): Promise<DatabaseHandle> {
   if (target.kind === 'postgres') {
     await checkConnection(target.url, target.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
-    const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10, types: pgTypes });
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: target.poolSize ?? 10,
+      types: pgTypes,
+      ...(options.lockTimeoutMs === undefined ? {} : { options: `-c lock_timeout=${options.lockTimeoutMs}` }),
+    });
     pool.on('connect', prepareStatements);
     pool.on('error', () => {
       // An idle client lost its server; the pool replaces it. Queries report their own errors.
@@ -72,6 +84,7 @@ export async function openDatabase(target: DatabaseTarget, options: DatabaseOpti
     return {
       db,
       backend: 'postgres',
+      lockTimeoutMs: options.lockTimeoutMs,
       listen: (channel, onNotify) => listeners.add(listenOnPostgres(target.url, channel, onNotify)),
       close: async () => {
         await listeners.stopAll();
@@ -79,13 +92,15 @@ export async function openDatabase(target: DatabaseTarget, options: DatabaseOpti
       },
     };
   }
+  // Loaded only when wanted: on PostgreSQL the embedded engine would be tens of megabytes held for nothing.
+  const { PGlite } = await import('@electric-sql/pglite');
   if (target.kind === 'pglite-memory') return pgliteHandle(new PGlite('memory://'), () => {}, options);
   mkdirSync(target.dataDir, { recursive: true });
   const releaseLock = lockDataDir(target.dataDir);
   try {
     const pglite = new PGlite(join(target.dataDir, 'pgdata'));
     await pglite.waitReady;
-    return pgliteHandle(pglite, releaseLock, options);
+    return await pgliteHandle(pglite, releaseLock, options);
   } catch (error) {
     releaseLock();
     throw error;
@@ -112,12 +127,15 @@ class Listeners {
 }
 
 /** A PGlite instance as a handle; `release` runs after it is closed (the data folder's lock). */
-function pgliteHandle(pglite: PGlite, release: () => void, options: DatabaseOptions): DatabaseHandle {
+async function pgliteHandle(pglite: PGlite, release: () => void, options: DatabaseOptions): Promise<DatabaseHandle> {
+  // One session: nothing waits on another connection's locks, but the setting holds as on PostgreSQL.
+  if (options.lockTimeoutMs !== undefined) await pglite.query(`set lock_timeout = ${options.lockTimeoutMs}`);
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: kyselyLog(options) });
   const listeners = new Listeners();
   return {
     db,
     backend: 'pglite',
+    lockTimeoutMs: options.lockTimeoutMs,
     listen: (channel, onNotify) => listeners.add(listenOnPGlite(db, pglite, channel, onNotify)),
     close: async () => {
       await listeners.stopAll();

@@ -193,6 +193,11 @@ export interface DeliveryAttemptsTable {
   error: string | null;
 }
 
+export interface ConfigurationVersionTable {
+  id: Generated<boolean>;
+  version: number;
+}
+
 export interface Database {
   orgs: OrgsTable;
   loyalty_programs: LoyaltyProgramsTable;
@@ -213,4 +218,5 @@ export interface Database {
   events: EventsTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
+  configuration_version: ConfigurationVersionTable;
 }

@@ -1,6 +1,7 @@
 import type { DB } from '../db/database.js';
 import { findOAuthClient } from '../db/repositories/oauth-clients.repository.js';
-import { findTillCredential } from '../db/repositories/tills.repository.js';
+import { findTillLogin, type FailureProbe } from '../db/repositories/tills.repository.js';
+import type { Temporal } from 'temporal-polyfill';
 import type { OAuthClientCredential } from '../model/org.js';
 import { isStorableText } from '../model/text.js';
 import type { Caller } from './caller.js';
@@ -52,7 +53,9 @@ export class Authenticator {
   constructor(private readonly deps: AuthenticatorDependencies) {}
 
   async basic(username: string, secret: string): Promise<AuthResult> {
-    const checked = await this.checkSecret('basic', username, secret, (name) => findTillCredential(this.deps.db, name));
+    const checked = await this.checkSecret('basic', username, secret, (name, probe) =>
+      findTillLogin(this.deps.db, name, probe),
+    );
     if (!checked.ok)
       return checked.failure
         ? { ok: false, failure: checked.failure }
@@ -61,7 +64,12 @@ export class Authenticator {
     return {
       ok: true,
       caller: {
-        org: { id: till.orgId, timezone: till.orgTimezone, configs: till.orgConfigs },
+        org: {
+          id: till.orgId,
+          timezone: till.orgTimezone,
+          configs: till.orgConfigs,
+          configurationVersion: till.configurationVersion,
+        },
         accessGroups: till.accessGroups,
         credential: { kind: 'till', id: till.tillId, name: till.username },
       },
@@ -69,7 +77,10 @@ export class Authenticator {
   }
 
   async issueToken(key: string, secret: string): Promise<TokenGrant> {
-    const checked = await this.checkSecret('oauth', key, secret, (name) => findOAuthClient(this.deps.db, name));
+    const checked = await this.checkSecret('oauth', key, secret, async (name, probe) => ({
+      rankedFailure: await this.deps.throttle.readProbe(probe),
+      credential: name === undefined ? undefined : await findOAuthClient(this.deps.db, name),
+    }));
     if (!checked.ok)
       return checked.failure ? { ok: false, failure: checked.failure } : unauthenticated(BAD_CLIENT, 'Bearer');
     const client = checked.credential;
@@ -91,13 +102,18 @@ export class Authenticator {
     kind: 'basic' | 'oauth',
     name: string,
     secret: string,
-    find: (name: string) => Promise<C | undefined>,
+    /** The credential of that name (undefined: none can match) and the throttle's probed failure, read together. */
+    read: (
+      name: string | undefined,
+      probe: FailureProbe,
+    ) => Promise<{ credential: C | undefined; rankedFailure: Temporal.Instant | undefined }>,
   ): Promise<{ ok: true; credential: C } | { ok: false; failure?: AuthFailure }> {
     const subject = loginSubject(kind, name);
-    const retryAfterSeconds = await this.deps.throttle.retryAfter(subject);
-    if (retryAfterSeconds !== undefined) return { ok: false, failure: { kind: 'throttled', retryAfterSeconds } };
+    const probe = this.deps.throttle.probe(subject);
     // A name PostgreSQL text cannot hold matches nothing, and must not reach a query.
-    const credential = isStorableText(name) ? await find(name) : undefined;
+    const { credential, rankedFailure } = await read(isStorableText(name) ? name : undefined, probe);
+    const retryAfterSeconds = this.deps.throttle.retryAfter(probe, rankedFailure);
+    if (retryAfterSeconds !== undefined) return { ok: false, failure: { kind: 'throttled', retryAfterSeconds } };
     if (!credential || !(await this.verify(`${kind}\u0000${name}`, secret, credential.secretHash))) {
       await this.deps.throttle.recordFailure(subject);
       return { ok: false };
@@ -121,7 +137,12 @@ export class Authenticator {
     return {
       ok: true,
       caller: {
-        org: { id: client.orgId, timezone: client.orgTimezone, configs: client.orgConfigs },
+        org: {
+          id: client.orgId,
+          timezone: client.orgTimezone,
+          configs: client.orgConfigs,
+          configurationVersion: client.configurationVersion,
+        },
         accessGroups: client.accessGroups,
         credential: { kind: 'oauth', id: client.clientId, name: client.key },
       },

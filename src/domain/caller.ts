@@ -3,6 +3,11 @@ export interface OrgContext {
   id: number;
   timezone: string;
   configs: Readonly<Record<string, unknown>>;
+  /**
+   * The configuration version read with the caller's credential: program facts this process
+   * cached at this version or later are current (ProgramCatalog). Undefined: read them afresh.
+   */
+  configurationVersion?: number;
 }
 
 export type AccessGroup = 'DEFAULT' | 'PARTNER_PROGRAM';

@@ -1,5 +1,7 @@
+import type { Temporal } from 'temporal-polyfill';
 import type { DB } from '../db/database.js';
-import { recentLoginFailures, recordLoginFailure } from '../db/repositories/login-failures.repository.js';
+import { rankedLoginFailure, recordLoginFailure } from '../db/repositories/login-failures.repository.js';
+import type { FailureProbe } from '../db/repositories/tills.repository.js';
 import type { Clock } from './clock.js';
 import { fingerprint } from './credentials.js';
 
@@ -19,15 +21,30 @@ export class LoginThrottle {
     private readonly clock: Clock,
   ) {}
 
-  /** Seconds until `subject` may try again, or undefined when it may try now. */
-  async retryAfter(subject: LoginSubject): Promise<number | undefined> {
+  /**
+   * What decides, now, whether `subject` is throttled: the oldest of its last MAX_FAILED_LOGINS
+   * failures within the window. A login reads it with its credential, in one statement.
+   */
+  probe(subject: LoginSubject): FailureProbe {
     const now = this.clock.now();
-    const since = now.subtract({ seconds: FAILED_LOGIN_WINDOW_SECONDS });
-    const failures = await recentLoginFailures(this.db, subject.id, since, now, MAX_FAILED_LOGINS);
-    const oldest = failures[MAX_FAILED_LOGINS - 1];
-    if (!oldest) return undefined;
-    const freeAt = oldest.epochMilliseconds + FAILED_LOGIN_WINDOW_SECONDS * 1000;
-    return Math.max(1, Math.ceil((freeAt - now.epochMilliseconds) / 1000));
+    return {
+      subject: subject.id,
+      since: now.subtract({ seconds: FAILED_LOGIN_WINDOW_SECONDS }),
+      until: now,
+      rank: MAX_FAILED_LOGINS,
+    };
+  }
+
+  /** The probed failure read on its own, for a login whose credential read does not include it. */
+  readProbe(probe: FailureProbe): Promise<Temporal.Instant | undefined> {
+    return rankedLoginFailure(this.db, probe);
+  }
+
+  /** Seconds until the probed subject may try again, or undefined when it may try now. */
+  retryAfter(probe: FailureProbe, rankedFailure: Temporal.Instant | undefined): number | undefined {
+    if (!rankedFailure) return undefined;
+    const freeAt = rankedFailure.epochMilliseconds + FAILED_LOGIN_WINDOW_SECONDS * 1000;
+    return Math.max(1, Math.ceil((freeAt - probe.until.epochMilliseconds) / 1000));
   }
 
   async recordFailure(subject: LoginSubject): Promise<void> {

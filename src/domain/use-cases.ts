@@ -1,7 +1,8 @@
 import { ping, type DB } from '../db/database.js';
 import type { IdentifierName } from '../model/customer.js';
 import type { IdempotencyScope } from '../model/idempotency.js';
-import type { AnswerRecording, BatchItem } from './batch/batch-runner.js';
+import type { AnswerRecording, BatchDependencies, BatchItem } from './batch/batch-runner.js';
+import { ProgramCatalog } from './program-catalog.js';
 import type { Caller } from './caller.js';
 import type { Clock } from './clock.js';
 import type { SecretBox } from './secrets.js';
@@ -42,6 +43,8 @@ export interface UseCaseDependencies {
   clock: Clock;
   /** How long a batch waits for a customer another request holds (LOCK_TIMEOUT_MS). */
   lockTimeoutMs: number;
+  /** The lock_timeout `db`'s connections already have (openDatabase); a batch sets its own only when it differs. */
+  databaseLockTimeoutMs?: number;
   /** The timezone of an org created through the admin API without one. */
   defaultTimezone: string;
   /** Seals webhook secrets and custom headers. */
@@ -54,8 +57,15 @@ export interface UseCaseDependencies {
  * Every use case the HTTP layer calls, bound to the database and the clock: routes receive these
  * functions and never the database handle. Built once, in the composition root (app.ts).
  */
-export function bindUseCases({ db, clock, lockTimeoutMs, defaultTimezone, secrets, telemetry }: UseCaseDependencies) {
-  const batch = { db, clock, lockTimeoutMs, telemetry };
+export function bindUseCases(deps: UseCaseDependencies) {
+  const { db, clock, lockTimeoutMs, defaultTimezone, secrets, telemetry } = deps;
+  const batch: BatchDependencies = {
+    db,
+    clock,
+    lockTimeoutMs: lockTimeoutMs === deps.databaseLockTimeoutMs ? undefined : lockTimeoutMs,
+    programs: new ProgramCatalog(db),
+    telemetry,
+  };
   return {
     /** Resolves when the database answers. */
     ready: () => ping(db),

@@ -31,6 +31,8 @@ interface CredentialOrg {
   orgId: number;
   orgTimezone: string;
   orgConfigs: Record<string, unknown>;
+  /** The configuration version read with the credential (see ProgramCatalog). */
+  configurationVersion: number;
 }
 
 export interface TillCredential extends CredentialOrg {

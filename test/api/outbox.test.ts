@@ -32,7 +32,8 @@ const counter = new StatementCounter();
 const clock = new ManualClock(Temporal.Instant.from(NOW));
 
 beforeAll(async () => {
-  database = await createTestDatabase();
+  // The lock timeout as server.ts sets it: on every connection, none per batch (its 2010 case below).
+  database = await createTestDatabase({ lockTimeoutMs: 300 });
   const declarations = brandDeclarations(0);
   declarations.orgs[0]!.customers = customers(120);
   await applyDeclarations(database.db, checkDeclarations(declarations), { defaultTimezone: 'UTC', clock });
@@ -45,6 +46,7 @@ beforeAll(async () => {
       oauthSigningKey: undefined,
     },
     db: database.db.withPlugin(counter),
+    databaseLockTimeoutMs: database.lockTimeoutMs,
     clock,
     secrets: TEST_SECRETS,
     logger: pino({ level: 'silent' }),

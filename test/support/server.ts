@@ -15,6 +15,8 @@ import { DeliveryWorker, type DeliveryReport } from '../../src/jobs/delivery-wor
 import { runDueWork, type SweepReport } from '../../src/jobs/sweeps.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
+/** LOCK_TIMEOUT_MS's default. */
+const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef-0123456789';
 /** The SECRETS_KEY of every test server: instances on one database share it, as they must. */
 export const TEST_SECRETS = SecretBox.fromSecret('test-secrets-key-0123456789abcdef-0123456789');
@@ -93,7 +95,9 @@ export interface TestDeliveryOptions {
 
 /** Starts the whole app on an ephemeral port over a fresh database of the backend under test. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const database = await createTestDatabase({ onQuery: options.onQuery });
+  // Connections with the service's default lock_timeout, as server.ts opens them: a test server
+  // with its own lockTimeoutMs sets it per transaction instead.
+  const database = await createTestDatabase({ onQuery: options.onQuery, lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS });
   const clock = new ManualClock(Temporal.Instant.from(options.now ?? '2026-06-15T06:30:00Z'));
   if (options.declarations) {
     await applyDeclarations(database.db, checkDeclarations(options.declarations), {
@@ -130,12 +134,13 @@ async function serveApp(
     config: {
       bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
       adminToken: TEST_ADMIN_TOKEN,
-      lockTimeoutMs: options.lockTimeoutMs ?? 5000,
+      lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
       timezone: 'UTC',
       oauthSigningKey: options.oauthSigningKey,
       metricsToken: options.metricsToken,
     },
     db: database.db,
+    databaseLockTimeoutMs: database.lockTimeoutMs,
     clock: sandbox ?? clock,
     secrets: TEST_SECRETS,
     logger,

@@ -29,16 +29,17 @@ import type { Database } from '../schema.js';
 /**
  * Finds the org's customers named by any of the identifiers and locks them, in id order so two
  * batches never deadlock. Every partner-program write takes these locks first, which serialises
- * all work on one customer across requests and instances. Waits at most `lockTimeoutMs`, then
- * throws LockTimeoutError.
+ * all work on one customer across requests and instances. Waits at most `lockTimeoutMs` (unset:
+ * the connection's own lock_timeout, see openDatabase), then throws LockTimeoutError.
  */
 export async function lockCustomers(
   trx: Transaction<Database>,
   orgId: number,
   identifiers: IdentifierSet,
-  lockTimeoutMs: number,
+  lockTimeoutMs: number | undefined,
 ): Promise<StoredCustomer[]> {
-  await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`.execute(trx);
+  if (lockTimeoutMs !== undefined)
+    await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`.execute(trx);
   const { rows } = await selectForUpdate(trx, orgId, identifiers).catch((error: unknown) => {
     const state = sqlState(error);
     if (state === LOCK_NOT_AVAILABLE || state === DEADLOCK_DETECTED) throw new LockTimeoutError({ cause: error });

@@ -1,27 +1,23 @@
 import type { Temporal } from 'temporal-polyfill';
 import type { DB } from '../database.js';
 import { fromDate, toDate } from '../instants.js';
+import type { FailureProbe } from './tills.repository.js';
 
 /** Failed logins, shared by every instance on the database (SPEC §10 throttling). */
 
-/** The subject's failures in (`since`, `until`], newest first, at most `limit`. */
-export async function recentLoginFailures(
-  db: DB,
-  subject: string,
-  since: Temporal.Instant,
-  until: Temporal.Instant,
-  limit: number,
-): Promise<Temporal.Instant[]> {
-  const rows = await db
+/** The probe's failure: the subject's `rank`-th newest in (`since`, `until`], if it has that many. */
+export async function rankedLoginFailure(db: DB, probe: FailureProbe): Promise<Temporal.Instant | undefined> {
+  const row = await db
     .selectFrom('login_failures')
     .select('failed_at')
-    .where('subject', '=', subject)
-    .where('failed_at', '>', toDate(since))
-    .where('failed_at', '<=', toDate(until))
+    .where('subject', '=', probe.subject)
+    .where('failed_at', '>', toDate(probe.since))
+    .where('failed_at', '<=', toDate(probe.until))
     .orderBy('failed_at', 'desc')
-    .limit(limit)
-    .execute();
-  return rows.map((row) => fromDate(row.failed_at));
+    .offset(probe.rank - 1)
+    .limit(1)
+    .executeTakeFirst();
+  return row && fromDate(row.failed_at);
 }
 
 /** Records one failure and drops every failure that has left the window, whoever's it was. */

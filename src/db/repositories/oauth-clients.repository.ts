@@ -10,7 +10,9 @@ export async function findOAuthClient(db: DB, key: string): Promise<OAuthClientC
   const row = await db
     .selectFrom('oauth_clients')
     .innerJoin('orgs', 'orgs.id', 'oauth_clients.org_id')
+    .crossJoin('configuration_version')
     .select([
+      'configuration_version.version as configurationVersion',
       'oauth_clients.id as clientId',
       'oauth_clients.client_key as key',
       'oauth_clients.secret_hash as secretHash',
@@ -22,6 +24,7 @@ export async function findOAuthClient(db: DB, key: string): Promise<OAuthClientC
       'orgs.configs as orgConfigs',
     ])
     .where('oauth_clients.client_key', '=', key)
+    .where('configuration_version.id', '=', true)
     .executeTakeFirst();
   return row && { ...row, secretChangedAt: fromDate(row.secretChangedAt) };
 }

@@ -5,9 +5,13 @@ import type { Database } from '../schema.js';
 
 /** Orgs, as the admin API and the config file write and read them. */
 
-/** Concurrent appliers (several instances starting at once) take turns instead of racing on name lookups. */
+/**
+ * Starts a configuration change: bumps the configuration version, whose row lock makes concurrent
+ * appliers (several instances starting at once) take turns instead of racing on name lookups,
+ * and whose new value, once committed, tells every instance that what it cached is stale.
+ */
 export async function serializeConfigurationChanges(trx: Transaction<Database>): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtext('partner-programs:configuration'))`.execute(trx);
+  await sql`update configuration_version set version = version + 1`.execute(trx);
 }
 
 const orgColumns = ['id', 'name', 'timezone', 'configs'] as const;

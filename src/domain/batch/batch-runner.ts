@@ -5,7 +5,8 @@ import { LockTimeoutError } from '../../db/errors.js';
 import { lockCustomers } from '../../db/repositories/customers.repository.js';
 import { findMembershipsOfCustomers, saveMembershipChanges } from '../../db/repositories/memberships.repository.js';
 import { storeIdempotentAnswer } from '../../db/repositories/idempotency.repository.js';
-import { findProgramsByIds, findProgramsByNames } from '../../db/repositories/partner-programs.repository.js';
+import { findProgramsByIds } from '../../db/repositories/partner-programs.repository.js';
+import type { ProgramCatalog } from '../program-catalog.js';
 import type { Database } from '../../db/schema.js';
 import type { NewEvent } from '../../model/event.js';
 import type { IdempotencyClaim } from '../../model/idempotency.js';
@@ -24,7 +25,10 @@ import { advanceMembership } from '../timeline.js';
 export interface BatchDependencies {
   db: DB;
   clock: Clock;
-  lockTimeoutMs: number;
+  /** How long a batch waits for a customer another holds; unset: the connection's own lock_timeout applies. */
+  lockTimeoutMs: number | undefined;
+  /** The programs requests name, cached per configuration version. */
+  programs: ProgramCatalog;
   /** Told of the events of each committed batch. */
   telemetry?: Telemetry;
 }
@@ -123,7 +127,7 @@ export async function runMembershipBatch<E extends BatchEntry>(
   }
   const queries = items.flatMap((i) => (i.customer.ok && !i.customer.unmatchable ? [i.customer.query] : []));
   try {
-    const programs = await findProgramsByNames(deps.db, caller.org.id, [...names]);
+    const programs = await deps.programs.named(caller.org, [...names]);
     const programsByName = new Map(programs.map((p) => [p.name.toLowerCase(), p]));
     const done = await deps.db.transaction().execute(async (trx) => {
       const now = deps.clock.now();
