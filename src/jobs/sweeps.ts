@@ -46,7 +46,8 @@ async function untilDone(
   batch: (deps: DueWorkDependencies) => Promise<DueWorkBatch>,
 ): Promise<number> {
   const lanes = deps.lanes ?? 1;
-  const laneDeps: DueWorkDependencies = { ...deps, candidates: deps.batchSize * (lanes + 1) };
+  // Room past what this instance's other lanes and as many of another instance's hold.
+  const laneDeps: DueWorkDependencies = { ...deps, candidates: deps.batchSize * (2 * lanes + 1) };
   const lane = async () => {
     let changed = 0;
     for (;;) {

@@ -10,8 +10,9 @@ import { toMembership, type MembershipRow } from './memberships.repository.js';
 /**
  * Memberships whose time has come: the scheduler's reads and locks. Due customers are locked `FOR UPDATE SKIP LOCKED`: several
  * scheduler instances each take a disjoint set, and none waits on a customer an API request is
- * changing (it is picked up by a later batch). Each candidate branch is capped so a batch costs
- * the same whether 10 or 100,000 items are due.
+ * changing (it is picked up by a later batch). Each candidate branch is read in the order of its
+ * partial index and capped, so a batch costs the same whether 10 or 1,000,000 items are due, and
+ * the customers are then locked by id (`= any(array(...))`), never by walking the whole table.
  */
 
 export async function lockCustomersWithDueTransitions(
@@ -23,13 +24,16 @@ export async function lockCustomersWithDueTransitions(
   const at = now.toString();
   const { rows } = await sql<{ id: number }>`
     select c.id from customers c
-    where c.id in (
-      (select customer_id from memberships where state = 'SCHEDULED' and start_at <= ${at}::timestamptz limit ${cap})
+    where c.id = any(array(
+      (select customer_id from memberships where state = 'SCHEDULED' and start_at <= ${at}::timestamptz
+        order by start_at limit ${cap})
       union
-      (select customer_id from memberships where state = 'ACTIVE' and end_at <= ${at}::timestamptz limit ${cap})
+      (select customer_id from memberships where state in ('SCHEDULED', 'ACTIVE') and end_at <= ${at}::timestamptz
+        order by end_at limit ${cap})
       union
       (select customer_id from memberships
-        where state = 'EXPIRED' and pending_relink_start_at <= ${at}::timestamptz limit ${cap}))
+        where pending_relink_start_at <= ${at}::timestamptz and state = 'EXPIRED'
+        order by pending_relink_start_at limit ${cap})))
     order by c.id
     limit ${limit}
     for update of c skip locked`.execute(trx);
@@ -90,6 +94,8 @@ export async function findMembershipsForJob(
       'c.external_id',
     ])
     .where('m.customer_id', '=', sql<number>`any(${customerIds}::bigint[])`)
+    // Said of the customers too, so they are looked up by id rather than scanned.
+    .where('c.id', '=', sql<number>`any(${customerIds}::bigint[])`)
     .execute();
   return {
     memberships: rows.map((r) => toMembership(r as MembershipRow)),
