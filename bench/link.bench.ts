@@ -1,6 +1,6 @@
 /**
  * Link throughput benchmark: `npm run bench`. See bench/README.md for what it measures and the
- * settings (BENCH_CONNECTIONS, BENCH_SECONDS, BENCH_SERVER, ...).
+ * settings (BENCH_CONNECTIONS, BENCH_SECONDS, BENCH_SERVER, BENCH_PGLITE, BENCH_PGBENCH, ...).
  */
 import pg from 'pg';
 import { LinkSlots } from './lib/batches.js';
@@ -15,16 +15,26 @@ import { withCleanup, type Cleanup } from './lib/cleanup.js';
 import { measureHttpLevel } from './lib/http-load.js';
 import { describeMachine, measureCpu } from './lib/machine.js';
 import { verified, type Measurement } from './lib/measurement.js';
+import { Pgbench, pgbenchMissing, pgbenchVerified, type PgbenchRun } from './lib/pgbench-load.js';
+import { PGliteService, type PGliteOptions } from './lib/pglite-service.js';
 import { measureRawSqlLevel } from './lib/raw-sql-load.js';
 import {
   formatReport,
   levelResult,
   reportedSettings,
+  withPGlite,
   writeJsonReport,
   type BenchReport,
   type LevelResult,
 } from './lib/report.js';
-import { HTTP_PROGRAMS, RAW_SQL_PROGRAMS, startService, writeConfigFile } from './lib/service.js';
+import {
+  HTTP_PROGRAMS,
+  PGBENCH_PROGRAMS,
+  RAW_SQL_PROGRAMS,
+  startService,
+  writeConfigFile,
+  type RunningService,
+} from './lib/service.js';
 import { readSettings, type BenchSettings } from './lib/settings.js';
 
 const RESULTS = new URL('./results/', import.meta.url);
@@ -34,15 +44,17 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
   cleanup.add(`drop database ${database.name}`, database.drop);
   const configFile = writeConfigFile();
   cleanup.add('remove the config file', configFile.remove);
+  const cpuProfileDir = settings.cpuProfile ? new URL('.', RESULTS).pathname : undefined;
 
   progress(`database ${database.name}; starting the service (${settings.serverMode})`);
   const service = await startService({
     mode: settings.serverMode,
     databaseUrl: database.url,
     configFile: configFile.path,
-    cpuProfileDir: settings.cpuProfile ? new URL('.', RESULTS).pathname : undefined,
+    cpuProfileDir,
   });
-  cleanup.add('stop the service', service.stop);
+  const stopService = once(service.stop);
+  cleanup.add('stop the service', stopService);
 
   const admin = new pg.Client({ connectionString: database.url });
   await admin.connect();
@@ -50,21 +62,79 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
 
   const seedStart = performance.now();
   const firstCustomerId = await seedCustomers(admin, settings.customers);
-  progress(`seeded ${settings.customers} customers in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+  progress(`seeded ${settings.customers} customers in ${secondsSince(seedStart)} s`);
+  const pgbenchPart = pgbenchToRun(settings);
+  const pgbench = pgbenchPart.ran
+    ? await Pgbench.prepare({
+        admin,
+        databaseUrl: database.url,
+        programIds: await programIds(admin, PGBENCH_PROGRAMS),
+        customers: settings.customers,
+        firstCustomerId,
+      })
+    : undefined;
 
-  const httpSlots = new LinkSlots(HTTP_PROGRAMS, settings.customers);
-  const rawProgramIds: number[] = [];
-  for (const name of RAW_SQL_PROGRAMS) rawProgramIds.push(await partnerProgramId(admin, name));
-  const rawSlots = new LinkSlots(rawProgramIds, settings.customers);
-  const memberships = () => countMemberships(admin);
+  const hostBusyBeforePercent = await hostBusyBefore();
+  let levels = await measurePostgresLevels(settings, {
+    service,
+    databaseUrl: database.url,
+    firstCustomerId,
+    rawSlots: new LinkSlots(await programIds(admin, RAW_SQL_PROGRAMS), settings.customers),
+    pgbench,
+    countMemberships: () => countMemberships(admin),
+  });
 
-  // Other work on the host (a test run, a build) skews every number below: measure it first.
+  // The service on PostgreSQL sweeps every second while it runs (ROLE=all): it would share the host.
+  await stopService();
+  const pglitePart = pgliteToRun(settings, levels);
+  if (pglitePart.ran) {
+    const options = {
+      mode: settings.serverMode,
+      configFile: configFile.path,
+      customers: settings.customers,
+      cpuProfileDir,
+    };
+    levels = await measurePGlite(settings, options, pglitePart.levels, levels, cleanup);
+  }
+
+  const report: BenchReport = {
+    finishedAt: new Date().toISOString(),
+    machine: describeMachine(await postgresVersion(admin)),
+    hostBusyBeforePercent,
+    settings: reportedSettings(settings),
+    pgbench: pgbenchPart,
+    pglite: pglitePart,
+    levels,
+  };
+  const jsonPath = new URL('latest.json', RESULTS);
+  writeJsonReport(report, jsonPath);
+  console.log(`\n${formatReport(report)}\n\nwritten to ${jsonPath.pathname}`);
+  if (!levels.every(levelVerified)) process.exitCode = 1;
+}
+
+/** Other work on the host (a test run, a build) skews every number: measured before the first level. */
+async function hostBusyBefore(): Promise<number> {
   const idle = measureCpu(() => undefined);
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  const hostBusyBeforePercent = idle().hostBusyPercent;
-  if (hostBusyBeforePercent > 10)
-    progress(`warning: the host was ${hostBusyBeforePercent.toFixed(0)}% busy before the run`);
+  const busyPercent = idle().hostBusyPercent;
+  if (busyPercent > 10) progress(`warning: the host was ${busyPercent.toFixed(0)}% busy before the run`);
+  return busyPercent;
+}
 
+interface PostgresSides {
+  service: RunningService;
+  databaseUrl: string;
+  firstCustomerId: number;
+  rawSlots: LinkSlots<number>;
+  /** Undefined when pgbench does not run. */
+  pgbench: Pgbench | undefined;
+  countMemberships: () => Promise<number>;
+}
+
+/** Each level on PostgreSQL: the service over HTTP, then the raw SQL run and pgbench doing the same work. */
+async function measurePostgresLevels(settings: BenchSettings, sides: PostgresSides): Promise<LevelResult[]> {
+  const { service, countMemberships } = sides;
+  const httpSlots = new LinkSlots(HTTP_PROGRAMS, settings.customers);
   const levels: LevelResult[] = [];
   for (const [index, connections] of settings.connectionLevels.entries()) {
     const levelsLeft = settings.connectionLevels.length - index;
@@ -75,41 +145,114 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
       seconds: settings.secondsPerLevel,
       levelsLeft,
       slots: httpSlots,
-      countMemberships: memberships,
+      countMemberships,
       serviceCpuSeconds: service.cpuSeconds,
     });
     const gone = service.exitReason();
     if (gone) throw new Error(`the service ${gone} during the c=${connections} level`);
     progress(`c=${connections}: ${summary(serviceRun)}; raw SQL`);
+    const serviceBatches = serviceRun?.batches;
     const rawRun = await measureRawSqlLevel({
-      databaseUrl: database.url,
+      databaseUrl: sides.databaseUrl,
       connections,
       seconds: settings.secondsPerLevel,
       levelsLeft,
-      slots: rawSlots,
-      serviceBatches: serviceRun?.batches,
-      firstCustomerId,
-      countMemberships: memberships,
+      slots: sides.rawSlots,
+      serviceBatches,
+      firstCustomerId: sides.firstCustomerId,
+      countMemberships,
     });
     progress(`c=${connections}: ${summary(rawRun)}`);
-    levels.push(levelResult(connections, serviceRun, rawRun));
+    const pgbenchRun = await sides.pgbench?.measureLevel({ connections, levelsLeft, serviceBatches, countMemberships });
+    if (sides.pgbench) progress(`c=${connections}: pgbench ${summary(pgbenchRun)}`);
+    levels.push(levelResult(connections, serviceRun, rawRun, pgbenchRun));
   }
-
-  const report: BenchReport = {
-    finishedAt: new Date().toISOString(),
-    machine: describeMachine(await postgresVersion(admin)),
-    hostBusyBeforePercent,
-    settings: reportedSettings(settings),
-    levels,
-  };
-  const jsonPath = new URL('latest.json', RESULTS);
-  writeJsonReport(report, jsonPath);
-  console.log(`\n${formatReport(report)}\n\nwritten to ${jsonPath.pathname}`);
-  if (levels.some((l) => [l.service, l.rawSql].some((m) => m && !verified(m)))) process.exitCode = 1;
+  return levels;
 }
 
-function summary(m: Measurement | undefined): string {
-  return m ? `${m.linksPerSecond.toFixed(0)} links/s, p99 ${m.p99Ms.toFixed(1)} ms` : 'skipped';
+/** pgbench runs unless BENCH_PGBENCH=0 or it is not installed; the table then goes without it. */
+function pgbenchToRun(settings: BenchSettings): BenchReport['pgbench'] {
+  if (!settings.pgbench) return { ran: false, reason: 'BENCH_PGBENCH=0' };
+  const missing = pgbenchMissing();
+  if (missing) progress(`skipping pgbench: ${missing}`);
+  return missing ? { ran: false, reason: missing } : { ran: true };
+}
+
+/**
+ * PGlite's levels: BENCH_PGLITE_CONNECTIONS, else the level where the service linked most per
+ * second on PostgreSQL, the one the goal compares with. None when no level measured the service.
+ */
+function pgliteToRun(settings: BenchSettings, levels: readonly LevelResult[]): BenchReport['pglite'] {
+  if (!settings.pglite) return { ran: false, reason: 'BENCH_PGLITE=0' };
+  if (settings.pgliteConnectionLevels) return { ran: true, levels: settings.pgliteConnectionLevels };
+  const best = levels
+    .filter((l) => l.service)
+    .reduce<LevelResult | undefined>(
+      (a, b) => (a && a.service!.linksPerSecond >= b.service!.linksPerSecond ? a : b),
+      undefined,
+    );
+  return best
+    ? { ran: true, levels: [best.connections] }
+    : { ran: false, reason: 'no PostgreSQL level measured the service, so none to compare with' };
+}
+
+/**
+ * The service on PGlite at `pgliteLevels` (each one of `levels`), after the PostgreSQL levels so
+ * that neither database shares the host with the other's service; its figures join those levels.
+ */
+async function measurePGlite(
+  settings: BenchSettings,
+  options: PGliteOptions,
+  pgliteLevels: readonly number[],
+  levels: readonly LevelResult[],
+  cleanup: Cleanup,
+): Promise<LevelResult[]> {
+  progress(`PGlite: preparing a data dir with ${settings.customers} customers`);
+  const prepareStart = performance.now();
+  const pglite = await PGliteService.prepare(options, cleanup);
+  progress(`PGlite: migrated, configured and seeded in ${secondsSince(prepareStart)} s`);
+  const results = new Map<number, Measurement | undefined>();
+  for (const [index, connections] of pgliteLevels.entries()) {
+    progress(`c=${connections}: service on PGlite`);
+    const run = await pglite.measureLevel({
+      connections,
+      seconds: settings.secondsPerLevel,
+      levelsLeft: pgliteLevels.length - index,
+    });
+    progress(`c=${connections}: PGlite ${summary(run)}`);
+    results.set(connections, run);
+  }
+  return levels.map((level) =>
+    results.has(level.connections) ? withPGlite(level, results.get(level.connections)) : level,
+  );
+}
+
+/** Every side that ran at the level passed its checks. */
+function levelVerified(level: LevelResult): boolean {
+  const measurements = [level.service, level.rawSql, level.pglite];
+  return measurements.every((m) => !m || verified(m)) && (!level.pgbench || pgbenchVerified(level.pgbench));
+}
+
+async function programIds(admin: pg.Client, names: readonly string[]): Promise<number[]> {
+  const ids: number[] = [];
+  for (const name of names) ids.push(await partnerProgramId(admin, name));
+  return ids;
+}
+
+/** A stop that may be called again (early, then by the cleanup) and stops once. */
+function once(stop: () => Promise<void>): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => (stopping ??= stop());
+}
+
+function secondsSince(start: number): string {
+  return ((performance.now() - start) / 1000).toFixed(1);
+}
+
+function summary(m: Measurement | PgbenchRun | undefined): string {
+  if (!m) return 'skipped';
+  const latency = 'p99Ms' in m ? `p99 ${m.p99Ms.toFixed(1)} ms` : `average ${m.latencyAverageMs.toFixed(1)} ms`;
+  return `${m.linksPerSecond.toFixed(0)} links/s, ${latency}`;
 }
 
 function progress(message: string): void {

@@ -34,6 +34,14 @@ async function onServer(serverUrl: string, statement: string): Promise<void> {
   }
 }
 
+/**
+ * What seeding and counting need of a connection: a pg.Client, or the embedded database opened
+ * by the bench (bench/lib/pglite-service.ts), so that both are seeded by the same statements.
+ */
+export interface SqlClient {
+  query<Row extends object>(text: string, values?: unknown[]): Promise<{ rows: Row[] }>;
+}
+
 /** The mobile of the customer at `index` (0-based): `91700` + 7 digits. */
 export function mobileOf(index: number): string {
   return `91700${String(index).padStart(7, '0')}`;
@@ -44,7 +52,7 @@ export function mobileOf(index: number): string {
  * the id of customer 0. The ids are consecutive (one insert from an ordered series), which the
  * raw SQL part relies on to address customer `index` as `firstId + index` without a lookup.
  */
-export async function seedCustomers(client: pg.Client, count: number): Promise<number> {
+export async function seedCustomers(client: SqlClient, count: number): Promise<number> {
   await client.query(
     `insert into customers (org_id, mobile, created_at)
      select $1, '91700' || lpad(i::text, 7, '0'), now() from generate_series(0, $2::int - 1) as i order by i`,
@@ -68,7 +76,7 @@ export async function seedCustomers(client: pg.Client, count: number): Promise<n
   return Number(first);
 }
 
-export async function countMemberships(client: pg.Client): Promise<number> {
+export async function countMemberships(client: SqlClient): Promise<number> {
   const { rows } = await client.query<{ total: string }>('select count(*) as total from memberships');
   return Number(rows[0]!.total);
 }

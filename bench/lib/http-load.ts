@@ -89,18 +89,31 @@ export interface HttpLevel {
   /** Levels still to run, this one included: each gets an equal share of the unused slots. */
   levelsLeft: number;
   slots: LinkSlots<string>;
-  countMemberships: () => Promise<number>;
   serviceCpuSeconds: () => number | undefined;
 }
 
+/** A level measured, its memberships not yet counted: `expectedMemberships` waits for the count. */
+export type UncountedMeasurement = Omit<Measurement, 'memberships'> & { expectedMemberships: number };
+
 /** One link-bench level: sizedRuns over the level's share of slots, with the memberships counted. */
-export async function measureHttpLevel(level: HttpLevel): Promise<Measurement | undefined> {
+export async function measureHttpLevel(
+  level: HttpLevel & { countMemberships: () => Promise<number> },
+): Promise<Measurement | undefined> {
+  const before = await level.countMemberships();
+  const run = await runHttpLevel(level);
+  return run && withMembershipsAdded(run, (await level.countMemberships()) - before);
+}
+
+/**
+ * The level's runs without the count, for a database the bench can read only once the service
+ * has stopped (PGlite, held by the service while it runs).
+ */
+export async function runHttpLevel(level: HttpLevel): Promise<UncountedMeasurement | undefined> {
   const { address, connections, slots } = level;
   const warmUpAmount = connections * WARM_UP_PER_CONNECTION;
   const available = slots.shareFor(level.levelsLeft) - warmUpAmount;
   if (available < connections) return undefined;
 
-  const before = await level.countMemberships();
   const { warmUp, runs, elapsed, cpuUse, capped } = await sizedRuns({
     connections,
     seconds: level.seconds,
@@ -109,30 +122,30 @@ export async function measureHttpLevel(level: HttpLevel): Promise<Measurement | 
     serviceCpuSeconds: level.serviceCpuSeconds,
     run: (amount) => runLinkRequests(address, connections, amount, slots),
   });
-  const added = (await level.countMemberships()) - before;
 
   const all = [warmUp, ...runs];
   const responses = sum(runs, (r) => r.responses);
+  const latenciesMs = runs.flatMap((r) => r.latenciesMs);
   return {
     connections,
     batches: responses,
     seconds: elapsed,
     ...rates(responses, elapsed),
-    p50Ms: percentile(
-      runs.flatMap((r) => r.latenciesMs),
-      0.5,
-    ),
-    p99Ms: percentile(
-      runs.flatMap((r) => r.latenciesMs),
-      0.99,
-    ),
+    p50Ms: percentile(latenciesMs, 0.5),
+    p99Ms: percentile(latenciesMs, 0.99),
     failed: sum(all, (r) => r.responses - r.ok),
     errors: sum(all, (r) => r.errors),
     cappedByCustomers: capped,
-    memberships: { added, expected: BATCH_SIZE * sum(all, (r) => r.ok) },
+    expectedMemberships: BATCH_SIZE * sum(all, (r) => r.ok),
     cpu: cpuUse,
     firstFailure: all.find((r) => r.firstFailure)?.firstFailure,
   };
+}
+
+/** The measurement with the memberships its level added, to check against those expected. */
+export function withMembershipsAdded(run: UncountedMeasurement, added: number): Measurement {
+  const { expectedMemberships, ...measurement } = run;
+  return { ...measurement, memberships: { added, expected: expectedMemberships } };
 }
 
 export interface SizedRuns {

@@ -5,25 +5,46 @@ import { measureCpu } from './machine.js';
 import { percentile, rates, type Measurement } from './measurement.js';
 import { BATCH_SIZE } from './settings.js';
 
+/** Where one batch's values come from: bind parameters here, a sequence in the pgbench script. */
+export interface LinkBatchValues {
+  /** Common table expressions the values below refer to, each followed by a comma; '' for none. */
+  ctes: string;
+  org: string;
+  program: string;
+  /** A FROM item with the columns (customer_id, membership_id), one row per customer. */
+  customers: string;
+}
+
 /**
  * The floor the service is compared with: what the service's final write does, as one statement
  * per batch and nothing else (no HTTP, no auth, no program/customer/membership reads, no explicit
  * transaction). New memberships feed their ENROLLMENT activities through a CTE, as in
- * `saveMembershipChanges`. Sent unnamed, so it is parsed and planned each time like the service's.
+ * `saveMembershipChanges`. One text for the raw SQL run and for pgbench (bench/lib/pgbench-load.ts),
+ * so that both write the same rows the same way.
  */
-const LINK_BATCH = `
-  with saved as (
+export function linkBatchStatement({ ctes, org, program, customers }: LinkBatchValues): string {
+  return `
+  with ${ctes}saved as (
     insert into memberships (org_id, customer_id, partner_program_id, program_type, partner_membership_id,
       state, tier_number, start_at, created_at, updated_at)
-    select $1, c.customer_id, $2, 'EXTERNAL', c.membership_id, 'LINKED', 1, now(), now(), now()
-    from unnest($3::bigint[], $4::text[]) as c(customer_id, membership_id)
+    select ${org}, c.customer_id, ${program}, 'EXTERNAL', c.membership_id, 'LINKED', 1, now(), now(), now()
+    from ${customers}
     on conflict (customer_id, partner_program_id) do nothing
     returning id, partner_membership_id
   )
   insert into membership_activities (org_id, membership_id, activity_type, occurred_at, source, details)
-  select $1, saved.id, 'ENROLLMENT', now(), 'API',
+  select ${org}, saved.id, 'ENROLLMENT', now(), 'API',
     jsonb_build_object('partnerMembershipId', saved.partner_membership_id, 'tierNumber', 1)
   from saved`;
+}
+
+/** Sent unnamed, so it is parsed and planned each time like the service's statements. */
+const LINK_BATCH = linkBatchStatement({
+  ctes: '',
+  org: '$1',
+  program: '$2',
+  customers: 'unnest($3::bigint[], $4::text[]) as c(customer_id, membership_id)',
+});
 
 const WARM_UP_PER_CONNECTION = 4;
 

@@ -15,14 +15,15 @@ export const TILL = { username: 'bench.till', password: 'bench-password' } as co
 /**
  * Programs of Goldstar's shape (EXTERNAL, tiers Silver and Gold). Each side links every seeded
  * customer to its first program, then to its second, ...: three programs carry three levels of
- * 10 s on a 2-core machine within 100,000 customers. The raw SQL side has its own programs, so
- * both sides write the same rows to the same tables without ever meeting.
+ * 10 s on a 2-core machine within 100,000 customers. The raw SQL side and pgbench have their own
+ * programs, so all sides write the same rows to the same tables without ever meeting.
  */
 const PROGRAMS_PER_SIDE = 3;
 const programsNamed = (name: string) =>
   Array.from({ length: PROGRAMS_PER_SIDE }, (_, i) => (i === 0 ? name : `${name}_${i + 1}`));
 export const HTTP_PROGRAMS = programsNamed('Goldstar');
 export const RAW_SQL_PROGRAMS = programsNamed('Coalition');
+export const PGBENCH_PROGRAMS = programsNamed('Pgbench');
 
 const declarations: Declarations = {
   orgs: [
@@ -35,7 +36,7 @@ const declarations: Declarations = {
           id: LOYALTY_PROGRAM_ID,
           name: 'Bench loyalty',
           partnerPrograms: [
-            ...[...HTTP_PROGRAMS, ...RAW_SQL_PROGRAMS].map((name) => ({
+            ...[...HTTP_PROGRAMS, ...RAW_SQL_PROGRAMS, ...PGBENCH_PROGRAMS].map((name) => ({
               name,
               type: 'EXTERNAL' as const,
               tiers: ['Silver', 'Gold'],

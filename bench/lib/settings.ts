@@ -10,15 +10,32 @@ export interface BenchSettings {
   serverMode: ServerMode;
   /** Child mode only: write a V8 CPU profile of the service to bench/results/. */
   cpuProfile: boolean;
+  /** Measure the service on its embedded PGlite database too, after the PostgreSQL levels. */
+  pglite: boolean;
+  /**
+   * PGlite's levels, each one of `connectionLevels` so that it has a PostgreSQL figure beside it;
+   * undefined: the level where the service did best on PostgreSQL.
+   */
+  pgliteConnectionLevels: number[] | undefined;
+  /** Run pgbench with the raw SQL statement at each level, when pgbench is on PATH. */
+  pgbench: boolean;
 }
 
 /** The API's maximum batch: every HTTP request and every raw statement links this many customers. */
 export const BATCH_SIZE = 50;
 
 export function readSettings(env: NodeJS.ProcessEnv): BenchSettings {
-  const levels = (env.BENCH_CONNECTIONS ?? '1,8,32')
-    .split(',')
-    .map((part) => positiveInteger('BENCH_CONNECTIONS', part));
+  const levels = integerList('BENCH_CONNECTIONS', env.BENCH_CONNECTIONS ?? '1,8,32');
+  const pgliteLevels =
+    env.BENCH_PGLITE_CONNECTIONS === undefined
+      ? undefined
+      : integerList('BENCH_PGLITE_CONNECTIONS', env.BENCH_PGLITE_CONNECTIONS);
+  const unmatched = pgliteLevels?.filter((level) => !levels.includes(level)) ?? [];
+  if (unmatched.length > 0)
+    throw new Error(
+      `BENCH_PGLITE_CONNECTIONS must be levels of BENCH_CONNECTIONS (${levels.join(',')}), ` +
+        `to compare with PostgreSQL at the same level (got ${unmatched.join(',')})`,
+    );
   const mode = env.BENCH_SERVER ?? 'child';
   if (mode !== 'child' && mode !== 'in-process')
     throw new Error(`BENCH_SERVER must be child or in-process (got "${mode}")`);
@@ -29,7 +46,21 @@ export function readSettings(env: NodeJS.ProcessEnv): BenchSettings {
     customers: positiveInteger('BENCH_CUSTOMERS', env.BENCH_CUSTOMERS ?? '100000'),
     serverMode: mode,
     cpuProfile: env.BENCH_CPU_PROF === '1',
+    pglite: onUnlessZero('BENCH_PGLITE', env.BENCH_PGLITE),
+    pgliteConnectionLevels: pgliteLevels,
+    pgbench: onUnlessZero('BENCH_PGBENCH', env.BENCH_PGBENCH),
   };
+}
+
+function integerList(name: string, raw: string): number[] {
+  return raw.split(',').map((part) => positiveInteger(name, part));
+}
+
+/** A part of the run that is on by default: `0` turns it off, `1` (or unset) leaves it on. */
+function onUnlessZero(name: string, raw: string | undefined): boolean {
+  const value = raw?.trim() ?? '1';
+  if (value !== '0' && value !== '1') throw new Error(`${name} must be 0 or 1 (got "${raw}")`);
+  return value === '1';
 }
 
 export function positiveInteger(name: string, raw: string): number {
