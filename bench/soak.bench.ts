@@ -14,14 +14,7 @@ import { percentile, rates } from './lib/measurement.js';
 import { runPacedLinks } from './lib/paced-load.js';
 import { HTTP_PROGRAMS, startService, writeConfigFile, type RunningService } from './lib/service.js';
 import { BATCH_SIZE } from './lib/settings.js';
-import {
-  findServicePid,
-  readProcMemory,
-  sampleEvery,
-  scrapeHeap,
-  type HeapReading,
-  type Sample,
-} from './lib/soak-memory.js';
+import { readProcMemory, sampleEvery, scrapeHeap, type HeapReading, type Sample } from './lib/soak-memory.js';
 import {
   formatSoakReport,
   MARK_WINDOW_SECONDS,
@@ -36,6 +29,7 @@ import {
   type SoakPhase,
   type SoakReport,
 } from './lib/soak-report.js';
+import { buildService } from './lib/soak-build.js';
 import { readSoakSettings, type SoakSettings } from './lib/soak-settings.js';
 
 const RESULTS = new URL('./results/', import.meta.url);
@@ -72,16 +66,22 @@ async function runBench(settings: SoakSettings, cleanup: Cleanup): Promise<void>
   const configFile = writeConfigFile();
   cleanup.add('remove the config file', configFile.remove);
 
-  progress(`database ${database.name}; starting the service (child, ROLE=${settings.role})`);
+  const build = settings.compiled ? buildService() : undefined;
+  if (build) cleanup.add('remove the build', build.remove);
+  const form = build ? 'compiled' : 'sources through tsx';
+  progress(`database ${database.name}; starting the service (child, ${form}, ROLE=${settings.role})`);
   const service = await startService({
     mode: 'child',
     databaseUrl: database.url,
     configFile: configFile.path,
     cpuProfileDir: undefined,
+    compiledCli: build?.cli,
     env: { ROLE: settings.role },
   });
   cleanup.add('stop the service', service.stop);
-  const pid = findServicePid();
+  const pid = service.pid;
+  if (pid === undefined || process.platform !== 'linux')
+    throw new Error('the soak reads the service memory from /proc: Linux and a child process only');
 
   const admin = new pg.Client({ connectionString: database.url });
   await admin.connect();
@@ -113,6 +113,7 @@ async function runBench(settings: SoakSettings, cleanup: Cleanup): Promise<void>
       soakSeconds: settings.soakSeconds,
       customers: settings.customers,
       role: settings.role,
+      compiled: settings.compiled,
       batchSize: BATCH_SIZE,
       programs: [...HTTP_PROGRAMS],
       rssIntervalMs: RSS_INTERVAL_MS,

@@ -36,7 +36,12 @@ export async function withCleanup(
   bench: (cleanup: Cleanup) => Promise<void>,
 ): Promise<void> {
   const cleanup = new Cleanup();
-  process.once('SIGINT', () => {
+  // `on`, not `once`: npm and tsx relay the terminal's SIGINT to this process as well, and a
+  // second signal with no listener left would kill it halfway through the cleanup.
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (interrupted) return;
+    interrupted = true;
     progress('interrupted, cleaning up');
     void cleanup.runAll().finally(() => process.exit(130));
   });

@@ -60,6 +60,8 @@ export function writeConfigFile(): { path: string; remove: () => Promise<void> }
 
 export interface RunningService {
   address: string;
+  /** The child's process id (child mode), for readings of /proc/<pid>. */
+  pid: number | undefined;
   /** CPU seconds the service's process has used so far (child mode on Linux only: in-process, it shares the bench's). */
   cpuSeconds(): number | undefined;
   /** Why the service is no longer running (a crash, a signal from elsewhere), or undefined while it runs. */
@@ -83,6 +85,11 @@ export interface ServiceOptions {
    * no HTTP (ROLE=worker). Its `address` is then a port nothing listens on.
    */
   isReady?: () => Promise<boolean>;
+  /**
+   * Child mode: the compiled service (its `dist/cli.js`) instead of the sources through tsx, as
+   * `node dist/cli.js serve` runs it after `npm run build`.
+   */
+  compiledCli?: string;
 }
 
 export function startService(options: ServiceOptions): Promise<RunningService> {
@@ -93,7 +100,9 @@ export function startService(options: ServiceOptions): Promise<RunningService> {
     LOG_LEVEL: 'warn',
     ...options.env,
   };
-  return options.mode === 'child' ? startChild(env, options.cpuProfileDir, options.isReady) : startInProcess(env);
+  return options.mode === 'child'
+    ? startChild(env, options.cpuProfileDir, options.isReady, options.compiledCli)
+    : startInProcess(env);
 }
 
 /**
@@ -104,12 +113,14 @@ async function startChild(
   env: NodeJS.ProcessEnv,
   cpuProfileDir: string | undefined,
   isReady: (() => Promise<boolean>) | undefined,
+  compiledCli: string | undefined,
 ): Promise<RunningService> {
   // A free port picked here rather than parsed from logs: at LOG_LEVEL=warn nothing is logged
   // on start, and info level would log every request and skew the measurement.
   const port = await freePort();
   const profiling = cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : [];
-  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', 'src/cli.ts', 'serve'], {
+  const entry = compiledCli ? [compiledCli] : ['--import', 'tsx', 'src/cli.ts'];
+  const child = spawn(process.execPath, [...profiling, ...entry, 'serve'], {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -130,6 +141,7 @@ async function startChild(
   }
   return {
     address,
+    pid: child.pid,
     cpuSeconds: () => linuxCpuSeconds(child.pid),
     exitReason: () => exitReason,
     stop: () => stopChild(child, exited),
@@ -148,6 +160,7 @@ async function startInProcess(env: NodeJS.ProcessEnv): Promise<RunningService> {
   }
   return {
     address: server.address,
+    pid: undefined,
     cpuSeconds: () => undefined,
     exitReason: () => undefined,
     stop: () => server.close(),

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 const MB = 1024 * 1024;
 
@@ -10,25 +10,6 @@ export type Sample<T> = T & { atSeconds: number };
  * RunningService does not expose it, and /proc is where the memory figures come from anyway, so
  * this bench is Linux-only by nature.
  */
-export function findServicePid(): number {
-  if (process.platform !== 'linux') throw new Error('the soak reads the service memory from /proc: Linux only');
-  const found = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && isServiceChild(Number(entry)));
-  if (found.length !== 1) throw new Error(`expected one service child of pid ${process.pid}, found ${found.length}`);
-  return Number(found[0]);
-}
-
-function isServiceChild(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The fields after the command name (which may hold spaces): state, then the parent pid.
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return parent === process.pid && argv.includes('src/cli.ts') && argv.includes('serve');
-  } catch {
-    return false; // a process that ended while the directory was read
-  }
-}
-
 export interface ProcMemory {
   /** VmRSS: resident now. */
   rssMb: number;

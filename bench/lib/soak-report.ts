@@ -231,7 +231,7 @@ export function formatSoakReport(report: SoakReport): string {
 
 function header({ machine, settings, hostBusyBeforePercent, startupHwmMb }: SoakReport): string[] {
   return [
-    `Memory soak: service child with ROLE=${settings.role}, batches of ${BATCH_SIZE}, ` +
+    `Memory soak: service child (${settings.compiled ? 'compiled' : 'sources through tsx'}) with ROLE=${settings.role}, batches of ${BATCH_SIZE}, ` +
       `${settings.customers.toLocaleString('en-US')} customers over ${settings.programs.join(', ')}`,
     `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`,
     `database: ${machine.postgres}`,

@@ -13,6 +13,8 @@ export interface SoakSettings {
   customers: number;
   /** ROLE as the service gets it: `all` unless the environment asks for `api`. */
   role: 'all' | 'api';
+  /** The compiled service (`npm run build`'s output), as deployed; false: the sources through tsx, as `npm start` runs them. */
+  compiled: boolean;
 }
 
 /** Three marks, each the median of its last 10 s of samples, need 30 s at least. */
@@ -32,5 +34,12 @@ export function readSoakSettings(env: NodeJS.ProcessEnv): SoakSettings {
     soakSeconds,
     customers: positiveInteger('BENCH_SOAK_CUSTOMERS', env.BENCH_SOAK_CUSTOMERS ?? '400000'),
     role,
+    compiled: flag('BENCH_SOAK_COMPILED', env.BENCH_SOAK_COMPILED ?? '1'),
   };
+}
+
+function flag(name: string, raw: string): boolean {
+  if (raw === '1') return true;
+  if (raw === '0') return false;
+  throw new Error(`${name} must be 1 or 0 (got "${raw}")`);
 }
