@@ -13,7 +13,6 @@ import { LinkSlots } from './lib/batches.js';
 import { createBenchDatabase, postgresVersion, type BenchDatabase } from './lib/bench-database.js';
 import { Cleanup, withCleanup } from './lib/cleanup.js';
 import { writeDrainConfigFile } from './lib/drain-config.js';
-import { copyBenchDatabase } from './lib/drain-database.js';
 import { latencyOf, linksWhile, WARM_UP_SECONDS } from './lib/drain-links.js';
 import {
   drainGoals,
@@ -29,7 +28,7 @@ import { readDrainSettings, type DrainSettings } from './lib/drain-settings.js';
 import { verifyDrain } from './lib/drain-verify.js';
 import { watchDrain, type DrainTiming } from './lib/drain-watch.js';
 import { relinksActivated, startWorkers, type Worker } from './lib/drain-workers.js';
-import { describeMachine, measureCpu, type CpuUse } from './lib/machine.js';
+import { describeMachine, hostBusyBefore, measureCpu, type CpuUse } from './lib/machine.js';
 import { runPacedLinks, type PacedBatch } from './lib/paced-load.js';
 import { HTTP_PROGRAMS, startService, type RunningService } from './lib/service.js';
 import { BATCH_SIZE } from './lib/settings.js';
@@ -68,7 +67,7 @@ async function runBench(settings: DrainSettings, cleanup: Cleanup): Promise<void
     SCHEDULER_INTERVAL_MS: process.env.SCHEDULER_INTERVAL_MS ?? '200',
   };
   const worker = workerSettings({ ...process.env, ...env, ROLE: 'worker' });
-  const hostBusyBeforePercent = await hostBusyBefore();
+  const hostBusyBeforePercent = await hostBusyBefore(progress);
 
   const template = await createBenchDatabase(settings.serverUrl);
   cleanup.add(`drop database ${template.name}`, template.drop);
@@ -124,14 +123,6 @@ function workerSettings(env: NodeJS.ProcessEnv): { scheduler: Record<string, unk
   return { scheduler, eventRetentionDays: config.eventRetentionDays };
 }
 
-async function hostBusyBefore(): Promise<number> {
-  const idle = measureCpu(() => undefined);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const busy = idle().hostBusyPercent;
-  if (busy > 10) progress(`warning: the host was ${busy.toFixed(0)}% busy before the run`);
-  return busy;
-}
-
 /**
  * Migrates the template and applies the configuration through a ROLE=api child (stopped at once:
  * a template takes no connections while it is copied), then seeds it.
@@ -184,7 +175,7 @@ async function inScene(
   try {
     progress(`${name}: copying the seeded database`);
     const copyStart = performance.now();
-    const database = await copyBenchDatabase(context.settings.serverUrl, context.template);
+    const database = await createBenchDatabase(context.settings.serverUrl, context.template);
     cleanup.add(`drop database ${database.name}`, database.drop);
     const copySeconds = (performance.now() - copyStart) / 1000;
     const client = new pg.Client({ connectionString: database.url });

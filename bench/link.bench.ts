@@ -13,7 +13,7 @@ import {
 } from './lib/bench-database.js';
 import { withCleanup, type Cleanup } from './lib/cleanup.js';
 import { measureHttpLevel } from './lib/http-load.js';
-import { describeMachine, measureCpu } from './lib/machine.js';
+import { describeMachine, hostBusyBefore } from './lib/machine.js';
 import { verified, type Measurement } from './lib/measurement.js';
 import { Pgbench, pgbenchMissing, pgbenchVerified, type PgbenchRun } from './lib/pgbench-load.js';
 import { PGliteService, type PGliteOptions } from './lib/pglite-service.js';
@@ -74,7 +74,7 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
       })
     : undefined;
 
-  const hostBusyBeforePercent = await hostBusyBefore();
+  const hostBusyBeforePercent = await hostBusyBefore(progress);
   let levels = await measurePostgresLevels(settings, {
     service,
     databaseUrl: database.url,
@@ -110,15 +110,6 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
   writeJsonReport(report, jsonPath);
   console.log(`\n${formatReport(report)}\n\nwritten to ${jsonPath.pathname}`);
   if (!levels.every(levelVerified)) process.exitCode = 1;
-}
-
-/** Other work on the host (a test run, a build) skews every number: measured before the first level. */
-async function hostBusyBefore(): Promise<number> {
-  const idle = measureCpu(() => undefined);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const busyPercent = idle().hostBusyPercent;
-  if (busyPercent > 10) progress(`warning: the host was ${busyPercent.toFixed(0)}% busy before the run`);
-  return busyPercent;
 }
 
 interface PostgresSides {

@@ -9,7 +9,7 @@
 import pg from 'pg';
 import { countMemberships, createBenchDatabase, postgresVersion } from './lib/bench-database.js';
 import { withCleanup, type Cleanup } from './lib/cleanup.js';
-import { describeMachine, measureCpu } from './lib/machine.js';
+import { describeMachine, hostBusyBefore } from './lib/machine.js';
 import { writeScaleConfigFile } from './lib/scale-config.js';
 import { measureOperation } from './lib/scale-load.js';
 import {
@@ -65,11 +65,7 @@ async function runBench(settings: ScaleSettings, cleanup: Cleanup): Promise<void
   const data = await ScaleDataSet.open(admin, settings.membershipsPerChunk);
   const context: Context = { settings, service, admin, data };
 
-  const idle = measureCpu(() => undefined);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const hostBusyBeforePercent = idle().hostBusyPercent;
-  if (hostBusyBeforePercent > 10)
-    progress(`warning: the host was ${hostBusyBeforePercent.toFixed(0)}% busy before the run`);
+  const hostBusyBeforePercent = await hostBusyBefore(progress);
 
   const sizes: SizeResult[] = [];
   for (const target of settings.sizes) {

@@ -9,7 +9,7 @@ import { LinkSlots } from './lib/batches.js';
 import { countMemberships, createBenchDatabase, postgresVersion, seedCustomers } from './lib/bench-database.js';
 import { withCleanup, type Cleanup } from './lib/cleanup.js';
 import { runLinkRequests, sizedRuns, sum } from './lib/http-load.js';
-import { describeMachine, measureCpu } from './lib/machine.js';
+import { describeMachine, hostBusyBefore, measureCpu } from './lib/machine.js';
 import { percentile, rates } from './lib/measurement.js';
 import { runPacedLinks } from './lib/paced-load.js';
 import { HTTP_PROGRAMS, startService, writeConfigFile, type RunningService } from './lib/service.js';
@@ -94,7 +94,7 @@ async function runBench(settings: SoakSettings, cleanup: Cleanup): Promise<void>
   progress(`the customers carry a peak of up to ${Math.floor(peakCapacity(settings, slots) * BATCH_SIZE)} links/s`);
 
   const context: Context = { settings, service, pid, admin, slots, metricsToken: process.env.METRICS_TOKEN?.trim() };
-  const hostBusyBeforePercent = await hostBusyBefore();
+  const hostBusyBeforePercent = await hostBusyBefore(progress);
   const startupHwmMb = readProcMemory(pid)?.hwmMb;
 
   const peak = await peakPhase(context);
@@ -260,15 +260,6 @@ function customersNeeded({ peakSeconds, soakSeconds }: SoakSettings, peakBatches
   const batches = WARM_UP_BATCHES + peakBatchesPerSecond * (peakSeconds + soakSeconds / 2);
   const customers = Math.ceil((batches * CUSTOMER_MARGIN) / HTTP_PROGRAMS.length) * BATCH_SIZE;
   return `set BENCH_SOAK_CUSTOMERS to ${customers} or more (each customer is linked once to each of ${HTTP_PROGRAMS.length} programs)`;
-}
-
-/** Other work on the host (a test run, a build) skews every figure: measured in the second before the load. */
-async function hostBusyBefore(): Promise<number> {
-  const idle = measureCpu(() => undefined);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const busy = idle().hostBusyPercent;
-  if (busy > 10) progress(`warning: the host was ${busy.toFixed(0)}% busy before the run`);
-  return busy;
 }
 
 function stillRunning(service: RunningService, phase: string): void {

@@ -13,7 +13,7 @@ import { LinkSlots } from './lib/batches.js';
 import { countMemberships, createBenchDatabase, ORG_ID, postgresVersion, seedCustomers } from './lib/bench-database.js';
 import { withCleanup, type Cleanup } from './lib/cleanup.js';
 import { measureHttpLevel, runLinkRequests } from './lib/http-load.js';
-import { describeMachine, measureCpu } from './lib/machine.js';
+import { describeMachine, hostBusyBefore, measureCpu } from './lib/machine.js';
 import { percentile } from './lib/measurement.js';
 import { runPacedLinks } from './lib/paced-load.js';
 import { HTTP_PROGRAMS, RAW_SQL_PROGRAMS, startService, writeConfigFile, type RunningService } from './lib/service.js';
@@ -83,11 +83,7 @@ async function runBench(settings: BenchSettings, ws: WebhookBenchSettings, clean
   const slots = new LinkSlots([...HTTP_PROGRAMS, ...RAW_SQL_PROGRAMS], settings.customers);
   const context: Context = { settings, ws, admin, api, adminToken, slots, receiver };
 
-  const idle = measureCpu(() => undefined);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const hostBusyBeforePercent = idle().hostBusyPercent;
-  if (hostBusyBeforePercent > 10)
-    progress(`warning: the host was ${hostBusyBeforePercent.toFixed(0)}% busy before the run`);
+  const hostBusyBeforePercent = await hostBusyBefore(progress);
 
   // A fresh service and database run the first seconds slower (JIT, caches, the new tables'
   // first pages): without this untimed load the first baseline run came out 10-20 % low.

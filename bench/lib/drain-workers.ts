@@ -1,5 +1,4 @@
-import { createServer } from 'node:net';
-import { startService, type RunningService } from './service.js';
+import { freePort, startService, type RunningService } from './service.js';
 import { epochMs } from './webhook-receiver.js';
 
 /** A ROLE=worker child: it serves no API, so it is probed and read through its METRICS_PORT. */
@@ -79,17 +78,4 @@ export function workerGone(workers: readonly Worker[]): string | undefined {
     if (reason) return `worker ${index + 1} ${reason}`;
   }
   return undefined;
-}
-
-/** A port free now, for METRICS_PORT: the worker must be told it before it starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -62,3 +62,15 @@ function hostTimes(): { busy: number; total: number } {
   }
   return { busy, total };
 }
+
+/**
+ * How busy the host was in the second before the load, as a percentage of all cores: other work
+ * (a test run, a build) skews every figure after it, so each report states it and a busy host warns.
+ */
+export async function hostBusyBefore(progress: (message: string) => void): Promise<number> {
+  const idle = measureCpu(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const busy = idle().hostBusyPercent;
+  if (busy > 10) progress(`warning: the host was ${busy.toFixed(0)}% busy before the run`);
+  return busy;
+}

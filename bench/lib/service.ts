@@ -167,7 +167,8 @@ async function startInProcess(env: NodeJS.ProcessEnv): Promise<RunningService> {
   };
 }
 
-function freePort(): Promise<number> {
+/** A port free now, for a child that must be told its port before it starts. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
