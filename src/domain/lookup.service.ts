@@ -1,6 +1,6 @@
 import type { DB } from '../db/database.js';
 import { findCustomerByIdentifier } from '../db/repositories/customers.repository.js';
-import { findMembershipLabels, findMembershipsOfCustomers } from '../db/repositories/memberships.repository.js';
+import { findLabelledMemberships } from '../db/repositories/memberships.repository.js';
 import type { IdentifierName, StoredCustomer } from '../model/customer.js';
 import type { Membership } from '../model/membership.js';
 import type { Caller } from './caller.js';
@@ -42,21 +42,16 @@ export async function lookupCustomer(
 ): Promise<CustomerMemberships | undefined> {
   const customer = await findCustomerByIdentifier(deps.db, caller.org.id, identifierName, value);
   if (!customer) return undefined;
-  const [memberships, labels] = await Promise.all([
-    findMembershipsOfCustomers(deps.db, caller.org.id, [customer.id]),
-    findMembershipLabels(deps.db, caller.org.id, customer.id),
-  ]);
-  const labelOf = new Map(labels.map((l) => [l.programId, l]));
+  const stored = await findLabelledMemberships(deps.db, caller.org.id, customer.id);
   const now = deps.clock.now();
   return {
     customer,
-    memberships: memberships
-      .map((stored) => advanceMembership(stored, now, caller.org.timezone).membership)
-      .sort((a, b) => a.programId - b.programId)
-      .map((membership) => ({
-        membership,
-        programName: labelOf.get(membership.programId)?.programName ?? '',
-        tierName: labelOf.get(membership.programId)?.tierName ?? null,
-      })),
+    memberships: stored
+      .map(({ membership, programName, tierName }) => ({
+        membership: advanceMembership(membership, now, caller.org.timezone).membership,
+        programName,
+        tierName,
+      }))
+      .sort((a, b) => a.membership.programId - b.membership.programId),
   };
 }

@@ -25,18 +25,24 @@ export async function findMembershipsOfCustomers(
   return rows.map(toMembership);
 }
 
-/** Names of the programs and tiers of a customer's memberships, for display. */
-export async function findMembershipLabels(db: DB, orgId: number, customerId: number): Promise<MembershipLabels[]> {
-  return db
+/** A customer's memberships, each with the names of its program and tier for display, in one statement. */
+export async function findLabelledMemberships(
+  db: DB,
+  orgId: number,
+  customerId: number,
+): Promise<Array<{ membership: Membership } & Omit<MembershipLabels, 'programId'>>> {
+  const rows = await db
     .selectFrom('memberships as m')
     .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
     .leftJoin('partner_program_tiers as t', (join) =>
       join.onRef('t.partner_program_id', '=', 'm.partner_program_id').onRef('t.number', '=', 'm.tier_number'),
     )
-    .select(['m.partner_program_id as programId', 'p.name as programName', 't.name as tierName'])
+    .selectAll('m')
+    .select(['p.loyalty_program_id', 'p.cycle_unit', 'p.cycle_value', 'p.name as program_name', 't.name as tier_name'])
     .where('m.org_id', '=', orgId)
     .where('m.customer_id', '=', customerId)
     .execute();
+  return rows.map((r) => ({ membership: toMembership(r), programName: r.program_name, tierName: r.tier_name }));
 }
 
 /** A membership row joined with its program's loyalty program id and cycle. */
