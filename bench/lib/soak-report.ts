@@ -1,5 +1,5 @@
-import type { CpuUse, Machine } from './machine.js';
-import { percentile } from './measurement.js';
+import type { Machine } from './machine.js';
+import { percentile, type Measurement } from './measurement.js';
 import { BATCH_SIZE } from './settings.js';
 import type { HeapReading, Sample } from './soak-memory.js';
 import type { SoakSettings } from './soak-settings.js';
@@ -23,24 +23,13 @@ export interface RssSummary {
   maxMb: number;
 }
 
-/** What one phase's load did, and its checks. */
-export interface PhaseLoad {
-  /** Batches of the measured part (the peak's warm-up is counted in `memberships` only). */
-  batches: number;
-  seconds: number;
-  batchesPerSecond: number;
-  linksPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** Responses that were not HTTP 200 (201: some entry failed), warm-up included. */
-  failed: number;
-  /** Connection errors and timeouts, warm-up included. */
-  errors: number;
+/**
+ * What one phase's load did, and its checks: the link bench's measurement of a level (the peak's
+ * warm-up counted in `failed`, `errors` and `memberships` only), without its per-level fields.
+ */
+export type PhaseLoad = Omit<Measurement, 'connections' | 'cappedByCustomers' | 'firstFailure'> & {
   firstFailure: string | undefined;
-  cpu: CpuUse;
-  /** Membership rows the phase added against BATCH_SIZE × its 200 answers. */
-  memberships: { added: number; expected: number };
-}
+};
 
 export interface PeakPhase extends PhaseLoad {
   connections: number;
