@@ -16,8 +16,13 @@ export type Backend = 'postgres' | 'pglite';
 export interface DatabaseHandle {
   db: DB;
   backend: Backend;
-  /** The `lock_timeout` every connection of `db` has (DatabaseOptions.lockTimeoutMs), if one was set. */
+  /**
+   * The `lock_timeout` every connection of `db` has (DatabaseOptions.lockTimeoutMs), if one was
+   * set and holds where the locks are taken (not on Citus, whose workers take them).
+   */
   lockTimeoutMs: number | undefined;
+  /** A Citus coordinator: the tables are sharded by org over its workers. */
+  distributed: boolean;
   /**
    * Calls `onNotify` on every NOTIFY on `channel` (PostgreSQL: a dedicated connection that
    * reconnects by itself; PGlite: the instance's own LISTEN). Close stops any still listening.
@@ -57,6 +62,25 @@ export interface DatabaseOptions {
    * (PostgreSQL: in the startup packet, no statement of its own) rather than per transaction.
    */
   lockTimeoutMs?: number;
+  /** More startup settings (`-c name=value ...`), after PGOPTIONS's, so they win over them. PostgreSQL only. */
+  startupOptions?: string;
+}
+
+/**
+ * The startup packet's settings: PGOPTIONS (as libpq reads it: for example
+ * `-c citus.multi_task_query_log_level=error`), then the lock timeout and, on Citus, the
+ * propagation of SET LOCAL to the workers, then `startupOptions`.
+ */
+function connectionOptions({ lockTimeoutMs, startupOptions }: DatabaseOptions, citus: boolean): { options?: string } {
+  const settings = [
+    process.env.PGOPTIONS,
+    lockTimeoutMs === undefined ? undefined : `-c lock_timeout=${lockTimeoutMs}`,
+    // Citus: a transaction's SET LOCAL (the per-transaction lock timeout) reaches the workers too.
+    citus ? '-c citus.propagate_set_commands=local' : undefined,
+    startupOptions,
+  ];
+  const options = settings.filter((s) => s !== undefined && s.trim() !== '').join(' ');
+  return options === '' ? {} : { options };
 }
 
 function kyselyLog({ onQuery }: DatabaseOptions): KyselyConfig['log'] {
@@ -68,12 +92,12 @@ function kyselyLog({ onQuery }: DatabaseOptions): KyselyConfig['log'] {
 
 export async function openDatabase(target: DatabaseTarget, options: DatabaseOptions = {}): Promise<DatabaseHandle> {
   if (target.kind === 'postgres') {
-    await checkConnection(target.url, target.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+    const { citus } = await checkConnection(target.url, target.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
     const pool = new pg.Pool({
       connectionString: target.url,
       max: target.poolSize ?? 10,
       types: pgTypes,
-      ...(options.lockTimeoutMs === undefined ? {} : { options: `-c lock_timeout=${options.lockTimeoutMs}` }),
+      ...connectionOptions(options, citus),
     });
     pool.on('connect', prepareStatements);
     pool.on('error', () => {
@@ -84,7 +108,10 @@ export async function openDatabase(target: DatabaseTarget, options: DatabaseOpti
     return {
       db,
       backend: 'postgres',
-      lockTimeoutMs: options.lockTimeoutMs,
+      // On Citus a setting of the coordinator's session does not reach the workers' sessions,
+      // where the row locks are taken: each transaction sets it (SET LOCAL, propagated) instead.
+      lockTimeoutMs: citus ? undefined : options.lockTimeoutMs,
+      distributed: citus,
       listen: (channel, onNotify) => listeners.add(listenOnPostgres(target.url, channel, onNotify)),
       close: async () => {
         await listeners.stopAll();
@@ -136,6 +163,7 @@ async function pgliteHandle(pglite: PGlite, release: () => void, options: Databa
     db,
     backend: 'pglite',
     lockTimeoutMs: options.lockTimeoutMs,
+    distributed: false,
     listen: (channel, onNotify) => listeners.add(listenOnPGlite(db, pglite, channel, onNotify)),
     close: async () => {
       await listeners.stopAll();
@@ -151,7 +179,7 @@ async function pgliteHandle(pglite: PGlite, release: () => void, options: Databa
  * stops the start instead of hanging it. (The pool itself gets no connect timeout: under load a
  * request would rather wait for a free connection than fail.)
  */
-async function checkConnection(url: string, timeoutMs: number): Promise<void> {
+async function checkConnection(url: string, timeoutMs: number): Promise<{ citus: boolean }> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   const started = performance.now();
   try {
@@ -162,7 +190,14 @@ async function checkConnection(url: string, timeoutMs: number): Promise<void> {
       cause: error,
     });
   }
-  await client.end();
+  try {
+    const { rows } = await client.query<{ citus: boolean }>(
+      "select exists (select 1 from pg_extension where extname = 'citus') as citus",
+    );
+    return { citus: rows[0]?.citus === true };
+  } finally {
+    await client.end();
+  }
 }
 
 interface ConnectionTarget {

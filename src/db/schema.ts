@@ -34,6 +34,7 @@ export interface PartnerProgramsTable {
 }
 
 export interface PartnerProgramTiersTable {
+  org_id: number;
   partner_program_id: number;
   number: number;
   name: string;
@@ -96,6 +97,7 @@ export interface SandboxClockTable {
 }
 
 export interface MembershipRemindersTable {
+  org_id: number;
   membership_id: number;
   period_end: Timestamp;
   days_before: number;

@@ -7,7 +7,7 @@ import {
   deleteEventsWithoutPendingDeliveries,
   deleteFinishedDeliveries,
   earliestPendingAttempt,
-  orgsWithEventsBefore,
+  orgsWithActiveSubscriptions,
   recordFinishedAttempts,
   releaseLeases,
   sealingKeyFingerprints,
@@ -15,6 +15,7 @@ import {
   type FinishedAttempt,
   type LeasedDelivery,
 } from '../db/repositories/delivery-queue.repository.js';
+import { listOrgIds } from '../db/repositories/orgs.repository.js';
 import { eventBody } from '../model/event.js';
 import type { Temporal } from 'temporal-polyfill';
 import { systemClock, type Clock } from './clock.js';
@@ -54,12 +55,38 @@ export interface DeliveryDependencies {
 /** A lease outlives the attempt by this much, so that it is recorded before anyone else may take it. */
 export const LEASE_MARGIN_MS = 5_000;
 
-export function claimDeliveries(db: DB, clock: Clock, request: Omit<ClaimRequest, 'now'>): Promise<LeasedDelivery[]> {
-  return claimDueDeliveries(db, { ...request, now: clock.now() });
+/**
+ * Leases due deliveries org by org (each claim one statement on one org's rows), the orgs in
+ * turn from the one after `afterOrgId`, until `limit` are leased or every org was asked.
+ */
+export async function claimDeliveries(
+  db: DB,
+  clock: Clock,
+  request: Omit<ClaimRequest, 'now' | 'orgId'> & { afterOrgId?: number },
+): Promise<LeasedDelivery[]> {
+  const { afterOrgId = 0, ...claim } = request;
+  const orgs = await orgsWithActiveSubscriptions(db);
+  const inTurn = [...orgs.filter((id) => id > afterOrgId), ...orgs.filter((id) => id <= afterOrgId)];
+  const leased: LeasedDelivery[] = [];
+  for (const orgId of inTurn) {
+    const room = claim.limit - leased.length;
+    if (room <= 0) break;
+    leased.push(...(await claimDueDeliveries(db, { ...claim, orgId, limit: room, now: clock.now() })));
+  }
+  return leased;
 }
 
-export function recordAttempts(db: DB, attempts: readonly FinishedAttempt[]): Promise<number> {
-  return recordFinishedAttempts(db, attempts);
+/** Records finished attempts, one statement per org among them. */
+export async function recordAttempts(db: DB, attempts: readonly FinishedAttempt[]): Promise<number> {
+  const byOrg = new Map<number, FinishedAttempt[]>();
+  for (const attempt of attempts) {
+    const ofOrg = byOrg.get(attempt.orgId);
+    if (ofOrg) ofOrg.push(attempt);
+    else byOrg.set(attempt.orgId, [attempt]);
+  }
+  let recorded = 0;
+  for (const [orgId, ofOrg] of byOrg) recorded += await recordFinishedAttempts(db, orgId, ofOrg);
+  return recorded;
 }
 
 export function releaseDeliveries(db: DB, leaseTokens: readonly string[]): Promise<void> {
@@ -201,7 +228,7 @@ const PURGE_BATCH = 1_000;
 export async function purgeExpiredEvents(db: DB, clock: Clock, retentionDays: number): Promise<PurgeReport> {
   const cutoff = clock.now().subtract({ hours: retentionDays * 24 });
   const report: PurgeReport = { events: 0, deliveries: 0 };
-  for (const orgId of await orgsWithEventsBefore(db, cutoff)) {
+  for (const orgId of await listOrgIds(db)) {
     report.deliveries += await untilDone(() => deleteFinishedDeliveries(db, orgId, cutoff, PURGE_BATCH));
     report.events += await untilDone(() => deleteEventsWithoutPendingDeliveries(db, orgId, cutoff, PURGE_BATCH));
   }

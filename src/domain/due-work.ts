@@ -9,6 +9,7 @@ import {
 import { insertEvents } from '../db/repositories/outbox.repository.js';
 import type { NewEvent } from '../model/event.js';
 import { saveMembershipChanges } from '../db/repositories/memberships.repository.js';
+import { listOrgIds } from '../db/repositories/orgs.repository.js';
 import { findExpiredPrograms } from '../db/repositories/partner-programs.repository.js';
 import type { Activity, Membership } from '../model/membership.js';
 import type { Clock } from './clock.js';
@@ -18,8 +19,9 @@ import { noTelemetry, reportJob, type Telemetry } from './telemetry.js';
 import { advanceMembership } from './timeline.js';
 
 /**
- * The scheduler's use cases: each handles one batch of what has fallen due, in one transaction,
+ * The scheduler's use cases: each handles one batch of one org's due work, in one transaction,
  * locking the customers it takes with SKIP LOCKED so that several instances never take the same.
+ * One org per batch keeps every statement on the org's shard when the database is sharded.
  */
 
 export interface DueWorkDependencies {
@@ -43,12 +45,18 @@ export interface DueWorkBatch {
 }
 
 /** Scheduled starts, ends and pending relinks whose instant has come. */
-export async function dueTransitionsBatch(deps: DueWorkDependencies): Promise<DueWorkBatch> {
+export async function dueTransitionsBatch(deps: DueWorkDependencies, orgId: number): Promise<DueWorkBatch> {
   const { db, clock, batchSize } = deps;
   const done = await db.transaction().execute(async (trx) => {
     const now = clock.now();
-    const customerIds = await lockCustomersWithDueTransitions(trx, now, batchSize, deps.candidates ?? batchSize * 2);
-    const job = await findMembershipsForJob(trx, customerIds);
+    const customerIds = await lockCustomersWithDueTransitions(
+      trx,
+      orgId,
+      now,
+      batchSize,
+      deps.candidates ?? batchSize * 2,
+    );
+    const job = await findMembershipsForJob(trx, orgId, customerIds);
     const changed: Membership[] = [];
     const activities: Activity[] = [];
     for (const membership of job.memberships) {
@@ -58,21 +66,32 @@ export async function dueTransitionsBatch(deps: DueWorkDependencies): Promise<Du
       activities.push(...advanced.activities);
     }
     const events = jobEvents(activities, job);
-    await saveMembershipChanges(trx, now, changed, activities, events);
+    await saveMembershipChanges(trx, orgId, now, changed, activities, events);
     return { batch: { taken: customerIds.length, changed: changed.length }, activities, events };
   });
   return reported(deps, done);
 }
 
+/** The orgs the sweeps go through, one after another. */
+export function orgsWithDueWork(db: DB): Promise<number[]> {
+  return listOrgIds(db);
+}
+
 /** Open memberships and pending relinks of programs whose expiry date has come. */
-export async function expireProgramsBatch(deps: DueWorkDependencies): Promise<DueWorkBatch> {
+export async function expireProgramsBatch(deps: DueWorkDependencies, orgId: number): Promise<DueWorkBatch> {
   const { db, clock, batchSize } = deps;
   const done = await db.transaction().execute(async (trx) => {
     const now = clock.now();
-    const customerIds = await lockCustomersInExpiredPrograms(trx, now, batchSize, deps.candidates ?? batchSize * 2);
+    const customerIds = await lockCustomersInExpiredPrograms(
+      trx,
+      orgId,
+      now,
+      batchSize,
+      deps.candidates ?? batchSize * 2,
+    );
     if (customerIds.length === 0) return { batch: { taken: 0, changed: 0 }, activities: [], events: [] };
-    const expired = new Map((await findExpiredPrograms(trx, now)).map((p) => [p.id, p]));
-    const job = await findMembershipsForJob(trx, customerIds);
+    const expired = new Map((await findExpiredPrograms(trx, orgId, now)).map((p) => [p.id, p]));
+    const job = await findMembershipsForJob(trx, orgId, customerIds);
     for (const { backup } of expired.values())
       if (backup && !job.programs.has(backup.id)) job.programs.set(backup.id, backup);
     const byCustomer = new Map<number, Membership[]>();
@@ -85,18 +104,18 @@ export async function expireProgramsBatch(deps: DueWorkDependencies): Promise<Du
       activities.push(...result.activities);
     }
     const events = jobEvents(activities, job);
-    await saveMembershipChanges(trx, now, changed, activities, events);
+    await saveMembershipChanges(trx, orgId, now, changed, activities, events);
     return { batch: { taken: customerIds.length, changed: changed.length }, activities, events };
   });
   return reported(deps, done);
 }
 
 /** Expiry reminders that have come due, recorded once each across all instances, with their events. */
-export async function dueRemindersBatch(deps: DueWorkDependencies): Promise<DueWorkBatch> {
+export async function dueRemindersBatch(deps: DueWorkDependencies, orgId: number): Promise<DueWorkBatch> {
   const { db, clock, batchSize } = deps;
   const done = await db.transaction().execute(async (trx) => {
     const now = clock.now();
-    const recorded = await recordDueReminders(trx, now, batchSize);
+    const recorded = await recordDueReminders(trx, orgId, now, batchSize);
     const activities: Activity[] = recorded.map((r) => ({
       customerId: r.membership.customerId,
       programId: r.membership.programId,
@@ -124,7 +143,7 @@ export async function dueRemindersBatch(deps: DueWorkDependencies): Promise<DueW
       requestId: null,
       source: 'API',
     });
-    await insertEvents(trx, now, events);
+    await insertEvents(trx, orgId, now, events);
     return { batch: { taken: recorded.length, changed: recorded.length }, activities, events };
   });
   return reported(deps, done);

@@ -109,6 +109,8 @@ export class DeliveryWorker {
   private readonly lastDurationMs = new Map<number, number>();
   private releasing: Promise<void> | undefined;
   private afterSubscriptionId = 0;
+  /** Orgs take turns too: the next claim starts after the org of the last delivery leased. */
+  private afterOrgId = 0;
   private finished: FinishedAttempt[] = [];
   private readonly abandoned: string[] = [];
   private claimLock: Promise<unknown> = Promise.resolve();
@@ -239,6 +241,7 @@ export class DeliveryWorker {
           perSubscription: this.perSubscription + this.queueDepth,
           busy: this.heldBySubscription(claimedAt),
           afterSubscriptionId: this.afterSubscriptionId,
+          afterOrgId: this.afterOrgId,
           leaseMs: QUEUE_MAX_AGE_MS + this.options.timeoutMs + LEASE_MARGIN_MS,
         });
         if (this.stopping) {
@@ -249,6 +252,7 @@ export class DeliveryWorker {
         for (const delivery of leased) this.enqueue({ delivery, claimedAt });
         this.pump();
         this.afterSubscriptionId = nextTurn(this.afterSubscriptionId, leased);
+        this.afterOrgId = leased.at(-1)?.orgId ?? this.afterOrgId;
         claimed += leased.length;
         if (leased.length < room) {
           if (claimed === 0) await this.armDueTimer();

@@ -2,6 +2,7 @@ import {
   dueRemindersBatch,
   dueTransitionsBatch,
   expireProgramsBatch,
+  orgsWithDueWork,
   type DueWorkBatch,
   type DueWorkDependencies,
 } from '../domain/due-work.js';
@@ -23,16 +24,19 @@ export interface SweepReport {
 }
 
 /**
- * Everything that has fallen due, in the order that keeps it right after downtime: programs
- * that expired first (a membership of an expired program ends at the program's expiry, not at
- * its own later end), then starts, ends and relinks, then reminders of the periods still open.
- * Each sweep runs batch after batch until no more is due.
+ * Everything that has fallen due, org by org, in the order that keeps it right after downtime:
+ * programs that expired first (a membership of an expired program ends at the program's expiry,
+ * not at its own later end), then starts, ends and relinks, then reminders of the periods still
+ * open. Each sweep runs batch after batch until no more of the org's is due.
  */
 export async function runDueWork(deps: SweepDependencies): Promise<SweepReport> {
-  const programExpiries = await untilDone(deps, expireProgramsBatch);
-  const transitions = await untilDone(deps, dueTransitionsBatch);
-  const reminders = await untilDone(deps, dueRemindersBatch);
-  return { programExpiries, transitions, reminders };
+  const report: SweepReport = { programExpiries: 0, transitions: 0, reminders: 0 };
+  for (const orgId of await orgsWithDueWork(deps.db)) {
+    report.programExpiries += await untilDone(deps, (d) => expireProgramsBatch(d, orgId));
+    report.transitions += await untilDone(deps, (d) => dueTransitionsBatch(d, orgId));
+    report.reminders += await untilDone(deps, (d) => dueRemindersBatch(d, orgId));
+  }
+  return report;
 }
 
 /**

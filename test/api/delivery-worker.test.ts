@@ -339,8 +339,8 @@ describe('leases', () => {
     const { id } = await subscribe(server.database.db, receiver.origin + '/orphan');
     const event = await publish(server.database.db, [id], '2030-01-01T00:00:00Z', NOW);
     await sql`update deliveries set next_attempt_at = ${NOW}::timestamptz,
-      leased_until = clock_timestamp() + interval '700 milliseconds', lease_token = gen_random_uuid()
-      where subscription_id = ${id}`.execute(server.database.db);
+      leased_until = ${new Date(Date.now() + 700)}::timestamptz, lease_token = ${randomUUID()}::uuid
+      where org_id = ${ORG} and subscription_id = ${id}`.execute(server.database.db);
     await server.runDeliveries();
     expect(receiver.of('/orphan')).toHaveLength(0);
     await new Promise((resolve) => setTimeout(resolve, 800));

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Declarations } from '../../src/domain/configuration/declarations.js';
-import { backend } from '../support/database.js';
+import { backend, serverBackend } from '../support/database.js';
 import { newSecret, putSubscription, Receiver } from '../support/receiver.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
 
@@ -697,7 +697,7 @@ describe('what emits nothing', () => {
   });
 
   // One PGlite connection cannot hold a row lock while the service works: the busy case needs PostgreSQL.
-  it.skipIf(backend !== 'postgres')(
+  it.skipIf(!serverBackend)(
     'a batch rolled back because a customer stays locked (2010) emits nothing (PostgreSQL only: a row lock held beside the service)',
     async () => {
       const [free, held] = [await customer(), await customer()];
@@ -705,7 +705,7 @@ describe('what emits nothing', () => {
       let locked!: () => void;
       const isLocked = new Promise<void>((resolve) => (locked = resolve));
       const holder = server.database.db.transaction().execute(async (trx) => {
-        await trx.selectFrom('customers').select('id').where('id', '=', held.id).forUpdate().execute();
+        await trx.selectFrom('customers').select('id').where('org_id', '=', ORG).where('id', '=', held.id).forUpdate().execute();
         locked();
         await new Promise<void>((resolve) => (release = resolve));
       });

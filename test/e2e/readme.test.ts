@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backend, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { backend, serverBackend, createTestDatabase, type TestDatabase } from '../support/database.js';
 import { freePort, tempDir } from '../support/process.js';
 import { differences, readmeBlocks } from '../support/readme.js';
 
@@ -109,7 +109,7 @@ describe(`the README, followed literally (${backend})`, () => {
       SERVICE_LOG: join(workDir, 'service.log'),
       SERVICE_PID: join(workDir, 'service.pid'),
     };
-    if (backend === 'postgres') {
+    if (serverBackend) {
       database = await createTestDatabase();
       await database.close();
       env.DATABASE_URL = database.url!;

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyDeclarations } from '../../src/domain/configuration/apply.js';
 import { ManualClock } from '../../src/domain/clock.js';
-import { backend, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { backend, serverBackend, createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
   activitiesOf,
   LIFE_TILL,
@@ -45,7 +45,7 @@ function daysFromNow(days: number): string {
 }
 
 describe('worker processes', () => {
-  it.skipIf(backend !== 'postgres')(
+  it.skipIf(!serverBackend)(
     'two workers on one PostgreSQL activate 10,000 due relinks, none missed, none twice (PostgreSQL only)',
     async () => {
       const race = await createTestDatabase();

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicHeader } from '../support/server.js';
-import { backend, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { backend, serverBackend, createTestDatabase, type TestDatabase } from '../support/database.js';
 import { runCli, startService, tempDir, type ServiceProcess } from '../support/process.js';
 
 // The service as a new user runs it: its own process, config/demo.yaml, the seed's examples.
@@ -14,7 +14,7 @@ const demoTill = basicHeader('demo.till', 'demo-password');
 
 beforeAll(async () => {
   dataDir = tempDir('pp-e2e-');
-  if (backend === 'postgres') {
+  if (serverBackend) {
     database = await createTestDatabase();
     await database.close();
     env = { DATABASE_URL: database.url! };
@@ -166,7 +166,7 @@ describe('the process', () => {
     },
   );
 
-  it.skipIf(backend !== 'postgres')(
+  it.skipIf(!serverBackend)(
     'runs a second instance on the same PostgreSQL, sharing its data (PostgreSQL only)',
     async () => {
       const second = await startService({ ...env, CONFIG_FILE: 'config/demo.yaml' });

@@ -64,13 +64,13 @@ export async function seedDueRelinks(
   await sql`insert into customers (org_id, mobile, created_at)
     select 300, '9140' || lpad(n::text, 8, '0'), now() from generate_series(1, ${count}) as n`.execute(db);
   await sql`insert into customer_enrolments (org_id, customer_id, loyalty_program_id)
-    select 300, id, 30 from customers where mobile like '9140%'`.execute(db);
+    select 300, id, 30 from customers where org_id = 300 and mobile like '9140%'`.execute(db);
   await sql`insert into memberships (org_id, customer_id, partner_program_id, program_type, partner_membership_id, state,
       start_at, end_at, pending_relink_start_at, created_at, updated_at)
     select 300, c.id, p.id, 'SUPPLEMENTARY', 'M' || c.id, 'EXPIRED',
       ${ended}::timestamptz - interval '30 days', ${ended}::timestamptz, ${relinkStart}::timestamptz, now(), now()
-    from customers c cross join partner_programs p
-    where c.mobile like '9140%' and p.org_id = 300 and p.name = ${programName}`.execute(db);
+    from customers c join partner_programs p on p.org_id = c.org_id
+    where c.org_id = 300 and c.mobile like '9140%' and p.name = ${programName}`.execute(db);
 }
 
 /** Activities of one customer's membership in one program, oldest first. */

@@ -100,7 +100,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const database = await createTestDatabase({ onQuery: options.onQuery, lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS });
   const clock = new ManualClock(Temporal.Instant.from(options.now ?? '2026-06-15T06:30:00Z'));
   if (options.declarations) {
-    await applyDeclarations(database.db, checkDeclarations(options.declarations), {
+    await applyDeclarations(database.service.db, checkDeclarations(options.declarations), {
       defaultTimezone: 'UTC',
       clock,
       secrets: TEST_SECRETS,
@@ -123,11 +123,12 @@ async function serveApp(
   options: TestServerOptions,
   release: () => Promise<void>,
 ): Promise<TestServer> {
-  const sandbox = options.sandbox ? new SandboxClock(database.db, clock) : undefined;
+  const { service } = database;
+  const sandbox = options.sandbox ? new SandboxClock(service.db, clock) : undefined;
   await sandbox?.load();
   // One registry per instance, as per process: its API, its sweeps (runJobs) and its delivery worker.
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const metrics = new Metrics({ pendingDeliveries: () => pendingDeliveries(database.db), logger });
+  const metrics = new Metrics({ pendingDeliveries: () => pendingDeliveries(service.db), logger });
   const app = await buildApp({
     sandbox,
     metrics,
@@ -139,8 +140,8 @@ async function serveApp(
       oauthSigningKey: options.oauthSigningKey,
       metricsToken: options.metricsToken,
     },
-    db: database.db,
-    databaseLockTimeoutMs: database.lockTimeoutMs,
+    db: service.db,
+    databaseLockTimeoutMs: service.lockTimeoutMs,
     clock: sandbox ?? clock,
     secrets: TEST_SECRETS,
     logger,
@@ -150,14 +151,14 @@ async function serveApp(
   const deliveryOptions = typeof options.deliveries === 'object' ? options.deliveries : {};
   const makeWorker = () =>
     new DeliveryWorker({
-      db: database.db,
+      db: service.db,
       clock: sandbox ?? clock,
       secrets: TEST_SECRETS,
       timeoutMs: deliveryOptions.timeoutMs ?? 2_000,
       concurrency: deliveryOptions.concurrency ?? 16,
       pollIntervalMs: deliveryOptions.pollIntervalMs,
       retentionDays: deliveryOptions.retentionDays ?? 30,
-      listen: database.listen,
+      listen: service.listen,
       logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       telemetry: metrics,
     });
@@ -196,7 +197,7 @@ async function serveApp(
       return { status: response.status, headers: response.headers, body: parsed, text };
     },
     runJobs: (batchSize = 1000, lanes = 1) =>
-      runDueWork({ db: database.db, clock, batchSize, lanes, telemetry: metrics }),
+      runDueWork({ db: database.service.db, clock, batchSize, lanes, telemetry: metrics }),
     deliveries,
     runDeliveries: () => (roundWorker ??= makeWorker()).runUntilIdle(),
     async close() {

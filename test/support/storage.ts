@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { DB } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { backend, createTestDatabase, type TestDatabase } from './database.js';
+import { backend, serverBackend, createTestDatabase, type TestDatabase } from './database.js';
 
 /**
  * Where the service processes of one test file keep their data, across restarts: a PostgreSQL
@@ -16,7 +16,7 @@ export class ServiceStorage {
   ) {}
 
   static async create(folder: string): Promise<ServiceStorage> {
-    if (backend === 'postgres') {
+    if (serverBackend) {
       const database = await createTestDatabase();
       return new ServiceStorage({ DATABASE_URL: database.url! }, database);
     }

@@ -20,16 +20,22 @@ export async function findHistoryMemberships(
 ): Promise<HistoryMembership[]> {
   let query = db
     .selectFrom('memberships as m')
-    .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
+    .innerJoin('partner_programs as p', (join) =>
+      join.onRef('p.org_id', '=', 'm.org_id').onRef('p.id', '=', 'm.partner_program_id'),
+    )
     .innerJoin('loyalty_programs as l', 'l.id', 'p.loyalty_program_id')
     .leftJoin('partner_program_tiers as t', (join) =>
-      join.onRef('t.partner_program_id', '=', 'm.partner_program_id').onRef('t.number', '=', 'm.tier_number'),
+      join
+        .onRef('t.org_id', '=', 'm.org_id')
+        .onRef('t.partner_program_id', '=', 'm.partner_program_id')
+        .onRef('t.number', '=', 'm.tier_number'),
     )
     .leftJoinLateral(
       (eb) =>
         eb
           .selectFrom('membership_activities as a')
           .select(['a.activity_type', 'a.occurred_at'])
+          .where('a.org_id', '=', orgId)
           .whereRef('a.membership_id', '=', 'm.id')
           .orderBy('a.occurred_at', 'desc')
           .orderBy('a.id', 'desc')
@@ -48,7 +54,7 @@ export async function findHistoryMemberships(
       't.name as tier_name',
       'last.activity_type as last_activity_type',
       'last.occurred_at as last_occurred_at',
-      sql<boolean>`exists (select 1 from partner_program_tiers pt where pt.partner_program_id = p.id)`.as('tier_based'),
+      sql<boolean>`exists (select 1 from partner_program_tiers pt where pt.org_id = ${orgId} and pt.partner_program_id = p.id)`.as('tier_based'),
     ])
     .where('m.org_id', '=', orgId)
     .where('m.customer_id', '=', customerId);

@@ -38,8 +38,9 @@ export async function lockCustomers(
   identifiers: IdentifierSet,
   lockTimeoutMs: number | undefined,
 ): Promise<StoredCustomer[]> {
+  // A statement of its own (not set_config), so that Citus passes it on to the workers' sessions.
   if (lockTimeoutMs !== undefined)
-    await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`.execute(trx);
+    await sql.raw(`set local lock_timeout = ${Math.max(0, Math.trunc(lockTimeoutMs))}`).execute(trx);
   const { rows } = await selectForUpdate(trx, orgId, identifiers).catch((error: unknown) => {
     const state = sqlState(error);
     if (state === LOCK_NOT_AVAILABLE || state === DEADLOCK_DETECTED) throw new LockTimeoutError({ cause: error });
@@ -63,7 +64,7 @@ function selectForUpdate(trx: Transaction<Database>, orgId: number, identifiers:
     loyalty_program_ids: number[];
   }>`
     select c.id, c.mobile, c.email, c.external_id,
-      coalesce((select array_agg(e.loyalty_program_id) from customer_enrolments e where e.customer_id = c.id),
+      coalesce((select array_agg(e.loyalty_program_id) from customer_enrolments e where e.org_id = ${orgId} and e.customer_id = c.id),
                '{}') as loyalty_program_ids
     from customers c
     where c.org_id = ${orgId}
@@ -175,7 +176,7 @@ export async function findCustomersByIds(db: DB, orgId: number, ids: number[]): 
       'c.created_at as createdAt',
       // json, not bigint[]: pg parses int8 arrays to strings.
       sql<number[]>`coalesce((select json_agg(e.loyalty_program_id order by e.loyalty_program_id)
-        from customer_enrolments e where e.customer_id = c.id), '[]'::json)`.as('loyaltyProgramIds'),
+        from customer_enrolments e where e.org_id = ${orgId} and e.customer_id = c.id), '[]'::json)`.as('loyaltyProgramIds'),
     ])
     .where('c.org_id', '=', orgId)
     .where('c.id', '=', sql<number>`any(${ids}::bigint[])`)
@@ -201,7 +202,7 @@ export async function findCustomerByIdentifier(
     .select(
       sql<
         number[] | null
-      >`(select array_agg(e.loyalty_program_id) from customer_enrolments e where e.customer_id = c.id)`.as(
+      >`(select array_agg(e.loyalty_program_id) from customer_enrolments e where e.org_id = ${orgId} and e.customer_id = c.id)`.as(
         'loyalty_program_ids',
       ),
     )

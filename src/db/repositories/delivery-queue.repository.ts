@@ -3,6 +3,7 @@ import type { Temporal } from 'temporal-polyfill';
 import type { DeliveryStatus, EventName, EventSource, StoredEvent } from '../../model/event.js';
 import type { DB } from '../database.js';
 import { fromDate } from '../instants.js';
+import { acrossShards } from '../shards.js';
 
 /**
  * The deliveries as a work queue (SPEC §9.4): claim what is due under a lease, record finished
@@ -11,6 +12,8 @@ import { fromDate } from '../instants.js';
  */
 
 export interface ClaimRequest {
+  /** The org whose deliveries are claimed: one statement, one org (one shard when sharded). */
+  orgId: number;
   /** Service-clock now: deliveries due at or before it are taken. */
   now: Temporal.Instant;
   /** At most this many in all (the worker's free slots). */
@@ -72,18 +75,21 @@ export async function claimDueDeliveries(db: DB, request: ClaimRequest): Promise
     with busy as (
       select * from jsonb_to_recordset(${busy}::jsonb) as b(subscription_id bigint, n int)
     ), picked as (
-      select s.org_id, s.id as subscription_id, d.event_seq, s.url, s.secret_sealed, s.headers_sealed
+      -- The lease is made here, not in the update: a sharded database's updates take no volatile functions.
+      select s.org_id, s.id as subscription_id, d.event_seq, s.url, s.secret_sealed, s.headers_sealed,
+        clock_timestamp() + ${request.leaseMs}::int * interval '1 millisecond' as leased_until,
+        gen_random_uuid() as lease_token
       from (
         select s.org_id, s.id, s.url, s.secret_sealed, s.headers_sealed,
           greatest(0, ${request.perSubscription}::int - coalesce(b.n, 0)) as room
         from webhook_subscriptions s
         left join busy b on b.subscription_id = s.id
-        where s.active
+        where s.org_id = ${request.orgId} and s.active
         order by s.id <= ${request.afterSubscriptionId}::bigint, s.id
       ) s
       cross join lateral (
         select d.event_seq from deliveries d
-        where d.subscription_id = s.id and d.org_id = s.org_id and d.status = 'PENDING'
+        where d.org_id = ${request.orgId} and d.subscription_id = s.id and d.status = 'PENDING'
           and d.next_attempt_at <= ${request.now.toString()}::timestamptz
           and (d.leased_until is null or d.leased_until < clock_timestamp())
         order by d.next_attempt_at
@@ -93,16 +99,15 @@ export async function claimDueDeliveries(db: DB, request: ClaimRequest): Promise
       limit ${request.limit}::int
     ), leased as (
       update deliveries d
-      set leased_until = clock_timestamp() + ${request.leaseMs}::int * interval '1 millisecond',
-        lease_token = gen_random_uuid()
+      set leased_until = p.leased_until, lease_token = p.lease_token
       from picked p
-      where d.org_id = p.org_id and d.subscription_id = p.subscription_id and d.event_seq = p.event_seq
+      where d.org_id = ${request.orgId} and d.org_id = p.org_id and d.subscription_id = p.subscription_id and d.event_seq = p.event_seq
       returning d.org_id, d.subscription_id, d.event_seq, d.lease_token, d.attempts, d.schedule_attempts,
         p.url, p.secret_sealed, p.headers_sealed
     )
     select l.*, e.id, e.event_name, e.customer_id, e.created_at, e.source, e.api_request_id, e.data
     from leased l
-    join events e on e.org_id = l.org_id and e.seq = l.event_seq`.execute(db);
+    join events e on e.org_id = ${request.orgId} and e.org_id = l.org_id and e.seq = l.event_seq`.execute(db);
   return rows.map(toLeasedDelivery);
 }
 
@@ -149,12 +154,16 @@ export interface FinishedAttempt {
 }
 
 /**
- * Writes finished attempts in one statement: each delivery whose lease is still this attempt's
+ * Writes finished attempts of one org in one statement: each delivery whose lease is still this attempt's
  * (a lease that ran out and was taken over is the new holder's to record) and its attempt row.
  * The deliveries are found through the small index of leased rows, not by joining the whole table.
  * Returns how many were recorded.
  */
-export async function recordFinishedAttempts(db: DB, attempts: readonly FinishedAttempt[]): Promise<number> {
+export async function recordFinishedAttempts(
+  db: DB,
+  orgId: number,
+  attempts: readonly FinishedAttempt[],
+): Promise<number> {
   if (attempts.length === 0) return 0;
   const input = JSON.stringify(
     attempts.map((a) => ({
@@ -194,7 +203,7 @@ export async function recordFinishedAttempts(db: DB, attempts: readonly Finished
         leased_until = null,
         lease_token = null
       from r
-      where d.lease_token = any(${attempts.map((a) => a.leaseToken)}::uuid[])
+      where d.org_id = ${orgId} and d.lease_token = any(${attempts.map((a) => a.leaseToken)}::uuid[])
         and d.org_id = r.org_id and d.subscription_id = r.subscription_id and d.event_seq = r.event_seq
         and d.lease_token = r.lease_token
       returning d.org_id, d.subscription_id, d.event_seq, d.attempts, r.started_at, r.duration_ms,
@@ -202,7 +211,7 @@ export async function recordFinishedAttempts(db: DB, attempts: readonly Finished
     ), logged as (
       insert into delivery_attempts
         (org_id, subscription_id, event_seq, attempt, started_at, duration_ms, response_status, error)
-      select org_id, subscription_id, event_seq, attempts, started_at, duration_ms, response_status, error
+      select ${orgId}::bigint, subscription_id, event_seq, attempts, started_at, duration_ms, response_status, error
       from updated
       on conflict do nothing
     )
@@ -210,19 +219,31 @@ export async function recordFinishedAttempts(db: DB, attempts: readonly Finished
   return rows[0]?.n ?? 0;
 }
 
-/** Gives leases back unattempted (a worker stopping mid-send), so any worker may take them now. */
+/** Gives leases back unattempted (a worker stopping mid-send), so any worker may take them now. Spans orgs. */
 export async function releaseLeases(db: DB, leaseTokens: readonly string[]): Promise<void> {
   if (leaseTokens.length === 0) return;
-  await sql`update deliveries set leased_until = null, lease_token = null
-    where lease_token = any(${[...leaseTokens]}::uuid[])`.execute(db);
+  await acrossShards(db, (trx) =>
+    sql`update deliveries set leased_until = null, lease_token = null
+      where lease_token = any(${[...leaseTokens]}::uuid[])`.execute(trx),
+  );
+}
+
+/** The orgs with an active webhook subscription, in id order. Spans orgs. */
+export async function orgsWithActiveSubscriptions(db: DB): Promise<number[]> {
+  const { rows } = await acrossShards(db, (trx) =>
+    sql<{ org_id: number }>`select distinct org_id from webhook_subscriptions where active order by org_id`.execute(
+      trx,
+    ),
+  );
+  return rows.map((r) => r.org_id);
 }
 
 /**
  * The earliest service-clock instant at which a delivery of an active subscription that nobody
- * holds falls due (one index probe per subscription), or null when none is pending.
+ * holds falls due (one index probe per subscription), or null when none is pending. Spans orgs.
  */
 export async function earliestPendingAttempt(db: DB): Promise<Temporal.Instant | null> {
-  const { rows } = await sql<{ at: Date | null }>`
+  const { rows } = await acrossShards(db, (trx) => sql<{ at: Date | null }>`
     select min(d.next_attempt_at) as at
     from webhook_subscriptions s
     cross join lateral (
@@ -232,18 +253,9 @@ export async function earliestPendingAttempt(db: DB): Promise<Temporal.Instant |
       order by next_attempt_at
       limit 1
     ) d
-    where s.active`.execute(db);
+    where s.active`.execute(trx));
   const at = rows[0]?.at;
   return at ? fromDate(at) : null;
-}
-
-/** Orgs that have events created before `cutoff`. */
-export async function orgsWithEventsBefore(db: DB, cutoff: Temporal.Instant): Promise<number[]> {
-  const { rows } = await sql<{ id: number }>`
-    select o.id from orgs o
-    where exists (select 1 from events e where e.org_id = o.id and e.created_at < ${cutoff.toString()}::timestamptz)
-    order by o.id`.execute(db);
-  return rows.map((r) => r.id);
 }
 
 /** Deletes up to `limit` finished (SUCCEEDED or FAILED) deliveries of events created before `cutoff`. */
@@ -277,15 +289,17 @@ export async function deleteEventsWithoutPendingDeliveries(
       select seq from events x
       where x.org_id = ${orgId} and x.created_at < ${cutoff.toString()}::timestamptz
         and not exists (select 1 from deliveries d
-                        where d.org_id = x.org_id and d.event_seq = x.seq and d.status = 'PENDING')
+                        where d.org_id = ${orgId} and d.event_seq = x.seq and d.status = 'PENDING')
       limit ${limit}::int
     ) old
     where e.org_id = ${orgId} and e.seq = old.seq`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
 
-/** The fingerprints of the keys that sealed the stored webhook secrets. */
+/** The fingerprints of the keys that sealed the stored webhook secrets. Spans orgs. */
 export async function sealingKeyFingerprints(db: DB): Promise<string[]> {
-  const rows = await db.selectFrom('webhook_subscriptions').select('key_fingerprint').distinct().execute();
+  const rows = await acrossShards(db, (trx) =>
+    trx.selectFrom('webhook_subscriptions').select('key_fingerprint').distinct().execute(),
+  );
   return rows.map((r) => r.key_fingerprint);
 }

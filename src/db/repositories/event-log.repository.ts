@@ -3,6 +3,7 @@ import type { Temporal } from 'temporal-polyfill';
 import type { DeliveryStatus, EventName, StoredEvent } from '../../model/event.js';
 import type { DB } from '../database.js';
 import { fromDate, fromDateOrNull, toDate } from '../instants.js';
+import { acrossShards } from '../shards.js';
 import { DELIVERIES_CHANNEL } from './outbox.repository.js';
 
 /**
@@ -177,13 +178,15 @@ export async function retryDelivery(
 /**
  * How many deliveries are PENDING, across orgs (the metrics' backlog gauge). The predicate is
  * that of the partial index `deliveries_due`, so PostgreSQL counts that index's entries alone
- * and never reads the finished deliveries.
+ * and never reads the finished deliveries. Spans orgs.
  */
 export async function countPendingDeliveries(db: DB): Promise<number> {
-  const row = await db
-    .selectFrom('deliveries')
-    .select((eb) => eb.fn.countAll<number | string | bigint>().as('pending'))
-    .where('status', '=', 'PENDING')
-    .executeTakeFirstOrThrow();
+  const row = await acrossShards(db, (trx) =>
+    trx
+      .selectFrom('deliveries')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('pending'))
+      .where('status', '=', 'PENDING')
+      .executeTakeFirstOrThrow(),
+  );
   return Number(row.pending);
 }

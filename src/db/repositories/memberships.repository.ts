@@ -16,7 +16,9 @@ export async function findMembershipsOfCustomers(
   if (customerIds.length === 0) return [];
   const rows = await trx
     .selectFrom('memberships as m')
-    .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
+    .innerJoin('partner_programs as p', (join) =>
+      join.onRef('p.org_id', '=', 'm.org_id').onRef('p.id', '=', 'm.partner_program_id'),
+    )
     .selectAll('m')
     .select(['p.loyalty_program_id', 'p.cycle_unit', 'p.cycle_value'])
     .where('m.org_id', '=', orgId)
@@ -33,9 +35,14 @@ export async function findLabelledMemberships(
 ): Promise<Array<{ membership: Membership } & Omit<MembershipLabels, 'programId'>>> {
   const rows = await db
     .selectFrom('memberships as m')
-    .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
+    .innerJoin('partner_programs as p', (join) =>
+      join.onRef('p.org_id', '=', 'm.org_id').onRef('p.id', '=', 'm.partner_program_id'),
+    )
     .leftJoin('partner_program_tiers as t', (join) =>
-      join.onRef('t.partner_program_id', '=', 'm.partner_program_id').onRef('t.number', '=', 'm.tier_number'),
+      join
+        .onRef('t.org_id', '=', 'm.org_id')
+        .onRef('t.partner_program_id', '=', 'm.partner_program_id')
+        .onRef('t.number', '=', 'm.tier_number'),
     )
     .selectAll('m')
     .select(['p.loyalty_program_id', 'p.cycle_unit', 'p.cycle_value', 'p.name as program_name', 't.name as tier_name'])
@@ -77,13 +84,15 @@ function iso(instant: Temporal.Instant | null): string | null {
 }
 
 /**
- * Writes the final state of changed memberships (of any orgs), their activities and their events
- * (the outbox, SPEC §9) in one statement: an upsert keyed by (customer, program) feeding the
+ * Writes the final state of changed memberships of one org, their activities and their events
+ * (the outbox, SPEC §9) in one statement: an upsert keyed by (org, customer, program) feeding the
  * activity insert, so a new membership's id reaches its activities without another round trip.
- * Activities and events keep the order given.
+ * Activities and events keep the order given. Every row is written with the org's id as a
+ * parameter, so on a sharded database the statement names its one shard.
  */
 export async function saveMembershipChanges(
   trx: Transaction<Database>,
+  orgId: number,
   now: Temporal.Instant,
   memberships: readonly Membership[],
   activities: readonly Activity[],
@@ -92,7 +101,6 @@ export async function saveMembershipChanges(
   if (memberships.length === 0 && activities.length === 0) return;
   const rows = JSON.stringify(
     memberships.map((m) => ({
-      org_id: m.orgId,
       customer_id: m.customerId,
       partner_program_id: m.programId,
       program_type: m.programType,
@@ -120,16 +128,16 @@ export async function saveMembershipChanges(
   await sql`
     with input as (
       select * from jsonb_to_recordset(${rows}::jsonb) as r(
-        org_id bigint, customer_id bigint, partner_program_id bigint, program_type text, partner_membership_id text,
+        customer_id bigint, partner_program_id bigint, program_type text, partner_membership_id text,
         state text, tier_number integer, tier_expiry_at timestamptz, start_at timestamptz,
         end_at timestamptz, pending_relink_start_at timestamptz)
     ), saved as (
       insert into memberships (org_id, customer_id, partner_program_id, program_type, partner_membership_id,
         state, tier_number, tier_expiry_at, start_at, end_at, pending_relink_start_at, created_at, updated_at)
-      select org_id, customer_id, partner_program_id, program_type, partner_membership_id, state,
+      select ${orgId}::bigint, customer_id, partner_program_id, program_type, partner_membership_id, state,
         tier_number, tier_expiry_at, start_at, end_at, pending_relink_start_at, ${at}::timestamptz, ${at}::timestamptz
       from input
-      on conflict (customer_id, partner_program_id) do update set
+      on conflict (org_id, customer_id, partner_program_id) do update set
         partner_membership_id = excluded.partner_membership_id,
         state = excluded.state,
         tier_number = excluded.tier_number,
@@ -145,10 +153,10 @@ export async function saveMembershipChanges(
         occurred_at timestamptz, source text, details jsonb)
     ), recorded as (
       insert into membership_activities (org_id, membership_id, activity_type, occurred_at, source, details)
-      select saved.org_id, saved.id, changes.activity_type, changes.occurred_at, changes.source, changes.details
+      select ${orgId}::bigint, saved.id, changes.activity_type, changes.occurred_at, changes.source, changes.details
       from changes join saved using (customer_id, partner_program_id)
       order by changes.ord
       returning 1
-    ), ${outboxCtes(eventsParameter(events), at)}
+    ), ${outboxCtes(orgId, eventsParameter(events), at)}
     ${outboxNotify}`.execute(trx);
 }

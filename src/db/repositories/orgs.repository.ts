@@ -44,6 +44,12 @@ export async function findOrg(db: DB, orgId: number): Promise<OrgSummary | undef
   return db.selectFrom('orgs').select(orgColumns).where('id', '=', orgId).executeTakeFirst();
 }
 
+/** Every org's id, in order: what the scheduler and the delivery worker go through one by one. */
+export async function listOrgIds(db: DB): Promise<number[]> {
+  const rows = await db.selectFrom('orgs').select('id').orderBy('id').execute();
+  return rows.map((r) => r.id);
+}
+
 export async function listOrgs(db: DB): Promise<OrgSummary[]> {
   return db.selectFrom('orgs').select(orgColumns).orderBy('id').execute();
 }

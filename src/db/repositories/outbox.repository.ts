@@ -11,7 +11,6 @@ export function eventsParameter(events: readonly NewEvent[]): string {
   return JSON.stringify(
     events.map((e, ord) => ({
       ord,
-      org_id: e.orgId,
       id: e.id,
       event_name: e.name,
       customer_id: e.customerId,
@@ -30,11 +29,11 @@ export function eventsParameter(events: readonly NewEvent[]): string {
  * `*`), due at `at`. The statement ends with `outboxNotify`, which wakes the delivery workers at
  * commit when it created any delivery.
  */
-export function outboxCtes(events: string, at: string): RawBuilder<unknown> {
+export function outboxCtes(orgId: number, events: string, at: string): RawBuilder<unknown> {
   return sql`new_events as (
       insert into events (org_id, id, event_name, customer_id, created_at, source, api_request_id, data)
-      select org_id, id, event_name, customer_id, created_at, source, api_request_id, data
-      from jsonb_to_recordset(${events}::jsonb) as e(ord integer, org_id bigint, id uuid, event_name text,
+      select ${orgId}::bigint, id, event_name, customer_id, created_at, source, api_request_id, data
+      from jsonb_to_recordset(${events}::jsonb) as e(ord integer, id uuid, event_name text,
         customer_id bigint, created_at timestamptz, source text, api_request_id text, data text)
       order by ord
       returning org_id, seq, id, event_name, created_at
@@ -42,7 +41,7 @@ export function outboxCtes(events: string, at: string): RawBuilder<unknown> {
       insert into deliveries (org_id, subscription_id, event_seq, event_id, event_name, event_created_at, next_attempt_at)
       select e.org_id, s.id, e.seq, e.id, e.event_name, e.created_at, ${at}::timestamptz
       from new_events e
-      join webhook_subscriptions s on s.org_id = e.org_id and s.active
+      join webhook_subscriptions s on s.org_id = ${orgId}::bigint and s.active
         and (e.event_name = any(s.events) or '*' = any(s.events))
       returning 1
     )`;
@@ -54,10 +53,11 @@ export const outboxNotify = sql`select case when exists (select 1 from new_deliv
 /** Writes events alone (a change written by another statement of the same transaction). */
 export async function insertEvents(
   trx: Transaction<Database>,
+  orgId: number,
   now: Temporal.Instant,
   events: readonly NewEvent[],
 ): Promise<void> {
   if (events.length === 0) return;
   const at = new Date(now.epochMilliseconds).toISOString();
-  await sql`with ${outboxCtes(eventsParameter(events), at)} ${outboxNotify}`.execute(trx);
+  await sql`with ${outboxCtes(orgId, eventsParameter(events), at)} ${outboxNotify}`.execute(trx);
 }

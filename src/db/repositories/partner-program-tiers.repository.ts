@@ -12,12 +12,14 @@ export type TierReplacement = 'saved' | { held: { number: number; name: string }
  */
 export async function replaceTiers(
   trx: Transaction<Database>,
+  orgId: number,
   programId: number,
   names: string[],
 ): Promise<TierReplacement> {
   const existing = await trx
     .selectFrom('partner_program_tiers')
     .select(['number', 'name'])
+    .where('org_id', '=', orgId)
     .where('partner_program_id', '=', programId)
     .orderBy('number')
     .forUpdate()
@@ -28,6 +30,7 @@ export async function replaceTiers(
     .selectFrom('memberships')
     .select('tier_number')
     .distinct()
+    .where('org_id', '=', orgId)
     .where('partner_program_id', '=', programId)
     .where('tier_number', 'is not', null)
     .execute();
@@ -40,7 +43,8 @@ export async function replaceTiers(
   try {
     await trx
       .deleteFrom('partner_program_tiers')
-      .where('partner_program_id', '=', programId)
+      .where('org_id', '=', orgId)
+    .where('partner_program_id', '=', programId)
       .where('number', '>', names.length)
       .execute();
   } catch (error) {
@@ -54,16 +58,17 @@ export async function replaceTiers(
     await trx
       .updateTable('partner_program_tiers')
       .set({ name: sql<string>`chr(1) || number::text` })
-      .where('partner_program_id', '=', programId)
+      .where('org_id', '=', orgId)
+    .where('partner_program_id', '=', programId)
       .where('number', '=', sql<number>`any(${renamed.map((tier) => tier.number)}::int[])`)
       .execute();
   }
   if (names.length > 0) {
     await trx
       .insertInto('partner_program_tiers')
-      .values(names.map((name, i) => ({ partner_program_id: programId, number: i + 1, name })))
+      .values(names.map((name, i) => ({ org_id: orgId, partner_program_id: programId, number: i + 1, name })))
       .onConflict((oc) =>
-        oc.columns(['partner_program_id', 'number']).doUpdateSet({ name: (eb) => eb.ref('excluded.name') }),
+        oc.columns(['org_id', 'partner_program_id', 'number']).doUpdateSet({ name: (eb) => eb.ref('excluded.name') }),
       )
       .execute();
   }

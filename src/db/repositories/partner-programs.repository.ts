@@ -75,14 +75,30 @@ export async function insertPartnerProgram(
   return row.id;
 }
 
-export async function updatePartnerProgram(db: DB, programId: number, fields: PartnerProgramFields): Promise<void> {
-  await db.updateTable('partner_programs').set(columnsOf(fields)).where('id', '=', programId).execute();
+export async function updatePartnerProgram(
+  db: DB,
+  orgId: number,
+  programId: number,
+  fields: PartnerProgramFields,
+): Promise<void> {
+  await db
+    .updateTable('partner_programs')
+    .set(columnsOf(fields))
+    .where('org_id', '=', orgId)
+    .where('id', '=', programId)
+    .execute();
 }
 
-export async function setBackupProgram(db: DB, programId: number, backupProgramId: number | null): Promise<void> {
+export async function setBackupProgram(
+  db: DB,
+  orgId: number,
+  programId: number,
+  backupProgramId: number | null,
+): Promise<void> {
   await db
     .updateTable('partner_programs')
     .set({ backup_program_id: backupProgramId })
+    .where('org_id', '=', orgId)
     .where('id', '=', programId)
     .execute();
 }
@@ -91,7 +107,9 @@ export async function setBackupProgram(db: DB, programId: number, backupProgramI
 export async function listPartnerPrograms(db: DB, orgId: number, name?: string): Promise<PartnerProgramRecord[]> {
   let query = db
     .selectFrom('partner_programs as p')
-    .leftJoin('partner_programs as b', 'b.id', 'p.backup_program_id')
+    .leftJoin('partner_programs as b', (join) =>
+      join.onRef('b.org_id', '=', 'p.org_id').onRef('b.id', '=', 'p.backup_program_id'),
+    )
     .select([
       'p.id',
       'p.loyalty_program_id as loyaltyProgramId',
@@ -105,7 +123,7 @@ export async function listPartnerPrograms(db: DB, orgId: number, name?: string):
       'b.name as backupProgramName',
       'p.expiry_reminder_days as expiryReminderDays',
       sql<string[]>`coalesce((select array_agg(t.name order by t.number) from partner_program_tiers t
-        where t.partner_program_id = p.id), '{}'::text[])`.as('tiers'),
+        where t.org_id = ${orgId} and t.partner_program_id = p.id), '{}'::text[])`.as('tiers'),
     ])
     .where('p.org_id', '=', orgId);
   if (name !== undefined) query = query.where(sql<string>`lower(p.name)`, '=', name.toLowerCase());
@@ -128,26 +146,27 @@ export async function listPartnerPrograms(db: DB, orgId: number, name?: string):
 /** The org's partner programs with the given names (compared lower-cased), with tiers and settings. */
 export async function findProgramsByNames(db: DB, orgId: number, lowerNames: string[]): Promise<PartnerProgram[]> {
   if (lowerNames.length === 0) return [];
-  const rows = await programsQuery(db)
-    .where('p.org_id', '=', orgId)
+  const rows = await programsQuery(db, orgId)
     .where(sql<string>`lower(p.name)`, '=', sql<string>`any(${lowerNames}::text[])`)
     .execute();
   return rows.map(toPartnerProgram);
 }
 
-/** The partner programs with the given ids (of any orgs: ids are unique in the service), as findProgramsByNames. */
+/** The org's partner programs with the given ids, as findProgramsByNames. */
 export async function findProgramsByIds(
   db: DB | Transaction<Database>,
+  orgId: number,
   ids: readonly number[],
 ): Promise<PartnerProgram[]> {
   if (ids.length === 0) return [];
-  const rows = await programsQuery(db)
+  const rows = await programsQuery(db, orgId)
     .where('p.id', '=', sql<number>`any(${[...ids]}::bigint[])`)
     .execute();
   return rows.map(toPartnerProgram);
 }
 
-function programsQuery(db: DB | Transaction<Database>) {
+/** The org's programs with their tiers. Every table the statement reads is filtered by the org itself (a correlated subquery too), so a sharded database runs it on the org's shard alone. */
+function programsQuery(db: DB | Transaction<Database>, orgId: number) {
   return db
     .selectFrom('partner_programs as p')
     .innerJoin('loyalty_programs as lp', 'lp.id', 'p.loyalty_program_id')
@@ -163,8 +182,11 @@ function programsQuery(db: DB | Transaction<Database>) {
       'p.cycle_value',
       sql<{ number: number; name: string }[]>`coalesce((
         select json_agg(json_build_object('number', t.number, 'name', t.name) order by t.number)
-        from partner_program_tiers t where t.partner_program_id = p.id), '[]'::json)`.as('tiers'),
-    ]);
+        from partner_program_tiers t where t.org_id = ${orgId} and t.partner_program_id = p.id), '[]'::json)`.as(
+        'tiers',
+      ),
+    ])
+    .where('p.org_id', '=', orgId);
 }
 
 function toPartnerProgram(
@@ -183,14 +205,17 @@ function toPartnerProgram(
   };
 }
 
-/** Programs whose expiry date has come, each with its backup program (if any). */
+/** The org's programs whose expiry date has come, each with its backup program (if any). */
 export async function findExpiredPrograms(
   db: DB | Transaction<Database>,
+  orgId: number,
   now: Temporal.Instant,
 ): Promise<ExpiringProgram[]> {
   const rows = await db
     .selectFrom('partner_programs as p')
-    .leftJoin('partner_programs as b', 'b.id', 'p.backup_program_id')
+    .leftJoin('partner_programs as b', (join) =>
+      join.onRef('b.org_id', '=', 'p.org_id').onRef('b.id', '=', 'p.backup_program_id'),
+    )
     .leftJoin('loyalty_programs as blp', 'blp.id', 'b.loyalty_program_id')
     .select([
       'p.id',
@@ -204,6 +229,7 @@ export async function findExpiredPrograms(
       'b.cycle_unit as backup_cycle_unit',
       'b.cycle_value as backup_cycle_value',
     ])
+    .where('p.org_id', '=', orgId)
     .where('p.expiry_date', '<=', toDate(now))
     .execute();
   return rows.map((r) => ({

@@ -140,7 +140,7 @@ export async function runMembershipBatch<E extends BatchEntry>(
       const state = new WorkingState(stored, now, caller.org.timezone);
       const outcome = decideAll(items, { now, org: caller.org, programsByName, customers, state }, decide);
       const events = await batchEvents(trx, caller, programs, customers, state.activities);
-      await saveMembershipChanges(trx, now, state.changed(), state.activities, events);
+      await saveMembershipChanges(trx, caller.org.id, now, state.changed(), state.activities, events);
       if (recording) {
         await storeIdempotentAnswer(trx, recording.claim.scope, recording.claim.token, recording.render(outcome));
         outcome.answerStored = true;
@@ -177,7 +177,7 @@ async function batchEvents(
   if (activities.length === 0) return [];
   const programs = new Map<number, ProgramFacts>(named.map((p) => [p.id, p]));
   const missing = new Set(activities.map((a) => a.programId).filter((id) => !programs.has(id)));
-  for (const p of await findProgramsByIds(trx, [...missing])) programs.set(p.id, p);
+  for (const p of await findProgramsByIds(trx, caller.org.id, [...missing])) programs.set(p.id, p);
   const byId = new Map(customers.map((c) => [c.id, c]));
   return eventsOf(activities, {
     timeZoneOf: () => caller.org.timezone,

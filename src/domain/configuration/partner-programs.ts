@@ -49,12 +49,12 @@ export async function savePartnerProgram(
   let id: number;
   if (existing) {
     id = existing.id;
-    await updatePartnerProgram(trx, id, fields);
+    await updatePartnerProgram(trx, org.id, id, fields);
   } else {
     id = await insertPartnerProgram(trx, org.id, program.type, fields);
   }
   if (program.tiers !== undefined) {
-    const outcome = await replaceTiers(trx, id, program.tiers);
+    const outcome = await replaceTiers(trx, org.id, id, program.tiers);
     if (outcome !== 'saved') {
       const { number, name } = outcome.held;
       reject(
@@ -86,13 +86,13 @@ export async function resolveBackupProgram(
   path: string,
 ): Promise<void> {
   if (backupName === undefined) return;
-  if (backupName === null) return setBackupProgram(trx, programId, null);
+  if (backupName === null) return setBackupProgram(trx, orgId, programId, null);
   const backup = await lockPartnerProgramByName(trx, orgId, backupName);
   const where = fieldPath(path, 'backupProgram');
   if (!backup) reject('invalid', `${where}: no program "${backupName}" in this org`);
   if (backup.type !== 'SUPPLEMENTARY') reject('invalid', `${where}: "${backupName}" is not a SUPPLEMENTARY program`);
   if (backup.id === programId) reject('invalid', `${where}: a program cannot be its own backup`);
-  await setBackupProgram(trx, programId, backup.id);
+  await setBackupProgram(trx, orgId, programId, backup.id);
 }
 
 export type PartnerProgramBody = Omit<PartnerProgramDeclaration, 'name'> & { name?: string; loyaltyProgramId: number };
