@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { LinkSlots } from './lib/batches.js';
-import { createBenchDatabase, postgresVersion, type BenchDatabase } from './lib/bench-database.js';
+import { createBenchDatabase, describeServer, postgresVersion, type BenchDatabase } from './lib/bench-database.js';
 import { Cleanup, withCleanup } from './lib/cleanup.js';
 import { writeDrainConfigFile } from './lib/drain-config.js';
 import { latencyOf, linksWhile, WARM_UP_SECONDS } from './lib/drain-links.js';
@@ -69,6 +69,12 @@ async function runBench(settings: DrainSettings, cleanup: Cleanup): Promise<void
   const worker = workerSettings({ ...process.env, ...env, ROLE: 'worker' });
   const hostBusyBeforePercent = await hostBusyBefore(progress);
 
+  // Each scenario copies the template, which createBenchDatabase does on PostgreSQL only: said before the seeding.
+  if ((await describeServer(settings.serverUrl)).kind === 'citus')
+    throw new Error(
+      'bench:drain copies a seeded template database for each scenario, which is done on PostgreSQL only: ' +
+        'BENCH_DATABASE_URL is a Citus coordinator',
+    );
   const template = await createBenchDatabase(settings.serverUrl);
   cleanup.add(`drop database ${template.name}`, template.drop);
   const { seed, postgres } = await seedTemplate(settings, template, configFile.path, env, worker.eventRetentionDays);

@@ -1,15 +1,21 @@
 /**
  * Link throughput benchmark: `npm run bench`. See bench/README.md for what it measures and the
  * settings (BENCH_CONNECTIONS, BENCH_SECONDS, BENCH_SERVER, BENCH_PGLITE, BENCH_PGBENCH, ...).
+ * With BENCH_DATABASE_URL at a Citus coordinator, the service is measured on the cluster, then on
+ * the plain PostgreSQL of BENCH_POSTGRES_URL, and the table gives their ratio per level.
  */
 import pg from 'pg';
 import { LinkSlots } from './lib/batches.js';
 import {
+  citusVersion,
   countMemberships,
   createBenchDatabase,
+  describeServer,
   partnerProgramId,
   postgresVersion,
+  redacted,
   seedCustomers,
+  type BenchServer,
 } from './lib/bench-database.js';
 import { withCleanup, type Cleanup } from './lib/cleanup.js';
 import { measureHttpLevel } from './lib/http-load.js';
@@ -23,9 +29,11 @@ import {
   levelResult,
   reportedSettings,
   withPGlite,
+  withPostgres,
   writeJsonReport,
   type BenchReport,
   type LevelResult,
+  type Part,
 } from './lib/report.js';
 import {
   HTTP_PROGRAMS,
@@ -40,13 +48,17 @@ import { readSettings, type BenchSettings } from './lib/settings.js';
 const RESULTS = new URL('./results/', import.meta.url);
 
 async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void> {
+  const server = await describeServer(settings.serverUrl);
+  // Checked before anything is measured: a wrong BENCH_POSTGRES_URL fails in seconds, not after the Citus levels.
+  const comparison = await postgresToRun(settings, server);
   const database = await createBenchDatabase(settings.serverUrl);
   cleanup.add(`drop database ${database.name}`, database.drop);
   const configFile = writeConfigFile();
   cleanup.add('remove the config file', configFile.remove);
   const cpuProfileDir = settings.cpuProfile ? new URL('.', RESULTS).pathname : undefined;
 
-  progress(`database ${database.name}; starting the service (${settings.serverMode})`);
+  const on = server.kind === 'citus' ? `the Citus coordinator, ${server.workers.length} workers` : 'PostgreSQL';
+  progress(`database ${database.name} on ${on}; starting the service (${settings.serverMode})`);
   const service = await startService({
     mode: settings.serverMode,
     databaseUrl: database.url,
@@ -84,9 +96,16 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
     countMemberships: () => countMemberships(admin),
   });
 
-  // The service on PostgreSQL sweeps every second while it runs (ROLE=all): it would share the host.
+  // The service sweeps every second while it runs (ROLE=all): it would share the host with the next part.
   await stopService();
-  const pglitePart = pgliteToRun(settings, levels);
+  let postgresPart: BenchReport['postgres'];
+  if (comparison.ran) {
+    const options = { settings, configFile: configFile.path, cpuProfileDir, cleanup };
+    const measured = await measureOnPostgres(options, levels);
+    levels = measured.levels;
+    postgresPart = { ran: true, version: measured.version };
+  } else postgresPart = comparison;
+  const pglitePart = pgliteToRun(settings, server, levels);
   if (pglitePart.ran) {
     const options = {
       mode: settings.serverMode,
@@ -94,19 +113,22 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
       customers: settings.customers,
       cpuProfileDir,
     };
-    levels = await measurePGlite(settings, options, pglitePart.levels, levels, cleanup);
+    levels = await measurePGlite(settings, options, pglitePart.levels, levels, server, cleanup);
   }
 
   const report: BenchReport = {
     finishedAt: new Date().toISOString(),
-    machine: describeMachine(await postgresVersion(admin)),
+    machine: describeMachine(await postgresVersion(admin), await citusVersion(admin, database.server)),
     hostBusyBeforePercent,
+    database: server.kind,
     settings: reportedSettings(settings),
+    postgres: postgresPart,
     pgbench: pgbenchPart,
     pglite: pglitePart,
     levels,
   };
-  const jsonPath = new URL('latest.json', RESULTS);
+  // A Citus run keeps its own file, so that it does not replace the last run on PostgreSQL.
+  const jsonPath = new URL(server.kind === 'citus' ? 'latest-citus.json' : 'latest.json', RESULTS);
   writeJsonReport(report, jsonPath);
   console.log(`\n${formatReport(report)}\n\nwritten to ${jsonPath.pathname}`);
   if (!levels.every(levelVerified)) process.exitCode = 1;
@@ -161,6 +183,84 @@ async function measurePostgresLevels(settings: BenchSettings, sides: PostgresSid
   return levels;
 }
 
+/**
+ * The service on plain PostgreSQL beside its Citus figures: on a Citus run, unless
+ * BENCH_POSTGRES_URL is set empty. That server must not be a Citus coordinator itself.
+ */
+async function postgresToRun(settings: BenchSettings, server: BenchServer): Promise<Part> {
+  if (server.kind !== 'citus')
+    return { ran: false, reason: 'BENCH_DATABASE_URL is PostgreSQL, not a Citus coordinator' };
+  if (!settings.postgresUrl) return { ran: false, reason: 'BENCH_POSTGRES_URL is empty' };
+  const other = await describeServer(settings.postgresUrl).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `BENCH_POSTGRES_URL ${redacted(settings.postgresUrl!)}: ${message} ` +
+        '(the Citus run compares with the service on that PostgreSQL; set BENCH_POSTGRES_URL= to skip it)',
+    );
+  });
+  if (other.kind === 'citus')
+    throw new Error(
+      `BENCH_POSTGRES_URL ${redacted(settings.postgresUrl)} is a Citus coordinator too: it must be plain PostgreSQL`,
+    );
+  return { ran: true };
+}
+
+/**
+ * The service alone on plain PostgreSQL, at every level of the Citus run: a database of its own,
+ * the same config, seed and load (warm-up, sized runs, fresh customers to Goldstar… in that
+ * database), the memberships checked as on Citus. Started after the service on Citus has stopped,
+ * and stopped before PGlite, so that no two services share the host.
+ */
+async function measureOnPostgres(
+  options: { settings: BenchSettings; configFile: string; cpuProfileDir: string | undefined; cleanup: Cleanup },
+  levels: readonly LevelResult[],
+): Promise<{ levels: LevelResult[]; version: string }> {
+  const { settings, cleanup } = options;
+  const database = await createBenchDatabase(settings.postgresUrl!);
+  cleanup.add(`drop database ${database.name} (PostgreSQL)`, database.drop);
+  progress(`PostgreSQL: database ${database.name}; starting the service (${settings.serverMode})`);
+  const service = await startService({
+    mode: settings.serverMode,
+    databaseUrl: database.url,
+    configFile: options.configFile,
+    cpuProfileDir: options.cpuProfileDir,
+  });
+  const stopService = once(service.stop);
+  cleanup.add('stop the service on PostgreSQL', stopService);
+  const admin = new pg.Client({ connectionString: database.url });
+  await admin.connect();
+  cleanup.add('close the PostgreSQL admin connection', () => admin.end());
+  const seedStart = performance.now();
+  await seedCustomers(admin, settings.customers);
+  progress(`PostgreSQL: seeded ${settings.customers} customers in ${secondsSince(seedStart)} s`);
+
+  const slots = new LinkSlots(HTTP_PROGRAMS, settings.customers);
+  const results: LevelResult[] = [];
+  for (const [index, level] of levels.entries()) {
+    const { connections } = level;
+    progress(`c=${connections}: service on PostgreSQL`);
+    const run = await measureHttpLevel({
+      address: service.address,
+      connections,
+      seconds: settings.secondsPerLevel,
+      levelsLeft: levels.length - index,
+      slots,
+      countMemberships: () => countMemberships(admin),
+      serviceCpuSeconds: service.cpuSeconds,
+    });
+    const gone = service.exitReason();
+    if (gone) throw new Error(`the service on PostgreSQL ${gone} during the c=${connections} level`);
+    const ratio =
+      run && level.service
+        ? `; Citus/PostgreSQL ${(level.service.linksPerSecond / run.linksPerSecond).toFixed(3)}`
+        : '';
+    progress(`c=${connections}: PostgreSQL ${summary(run)}${ratio}`);
+    results.push(withPostgres(level, run));
+  }
+  await stopService();
+  return { levels: results, version: await postgresVersion(admin) };
+}
+
 /** pgbench runs unless BENCH_PGBENCH=0 or it is not installed; the table then goes without it. */
 function pgbenchToRun(settings: BenchSettings): BenchReport['pgbench'] {
   if (!settings.pgbench) return { ran: false, reason: 'BENCH_PGBENCH=0' };
@@ -171,15 +271,21 @@ function pgbenchToRun(settings: BenchSettings): BenchReport['pgbench'] {
 
 /**
  * PGlite's levels: BENCH_PGLITE_CONNECTIONS, else the level where the service linked most per
- * second on PostgreSQL, the one the goal compares with. None when no level measured the service.
+ * second on PostgreSQL (on a Citus run: on BENCH_POSTGRES_URL, when it ran, else on Citus), the
+ * one the goal compares with. None when no level measured the service.
  */
-function pgliteToRun(settings: BenchSettings, levels: readonly LevelResult[]): BenchReport['pglite'] {
+function pgliteToRun(
+  settings: BenchSettings,
+  server: BenchServer,
+  levels: readonly LevelResult[],
+): BenchReport['pglite'] {
   if (!settings.pglite) return { ran: false, reason: 'BENCH_PGLITE=0' };
   if (settings.pgliteConnectionLevels) return { ran: true, levels: settings.pgliteConnectionLevels };
+  const onPostgres = (l: LevelResult) => (server.kind === 'citus' && l.postgres ? l.postgres : l.service);
   const best = levels
-    .filter((l) => l.service)
+    .filter((l) => onPostgres(l))
     .reduce<LevelResult | undefined>(
-      (a, b) => (a && a.service!.linksPerSecond >= b.service!.linksPerSecond ? a : b),
+      (a, b) => (a && onPostgres(a)!.linksPerSecond >= onPostgres(b)!.linksPerSecond ? a : b),
       undefined,
     );
   return best
@@ -196,6 +302,7 @@ async function measurePGlite(
   options: PGliteOptions,
   pgliteLevels: readonly number[],
   levels: readonly LevelResult[],
+  server: BenchServer,
   cleanup: Cleanup,
 ): Promise<LevelResult[]> {
   progress(`PGlite: preparing a data dir with ${settings.customers} customers`);
@@ -214,13 +321,13 @@ async function measurePGlite(
     results.set(connections, run);
   }
   return levels.map((level) =>
-    results.has(level.connections) ? withPGlite(level, results.get(level.connections)) : level,
+    results.has(level.connections) ? withPGlite(level, results.get(level.connections), server.kind) : level,
   );
 }
 
 /** Every side that ran at the level passed its checks. */
 function levelVerified(level: LevelResult): boolean {
-  const measurements = [level.service, level.rawSql, level.pglite];
+  const measurements = [level.service, level.rawSql, level.postgres, level.pglite];
   return measurements.every((m) => !m || verified(m)) && (!level.pgbench || pgbenchVerified(level.pgbench));
 }
 

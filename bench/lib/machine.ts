@@ -6,9 +6,11 @@ export interface Machine {
   memoryGiB: number;
   node: string;
   postgres: string;
+  /** On a Citus cluster: `citus_version()` and its nodes; absent on PostgreSQL. */
+  citus?: string;
 }
 
-export function describeMachine(postgres: string): Machine {
+export function describeMachine(postgres: string, citus?: string): Machine {
   const cores = cpus();
   return {
     cpu: cores[0]?.model.trim() ?? 'unknown',
@@ -16,6 +18,7 @@ export function describeMachine(postgres: string): Machine {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     postgres,
+    ...(citus === undefined ? {} : { citus }),
   };
 }
 

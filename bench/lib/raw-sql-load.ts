@@ -29,7 +29,7 @@ export function linkBatchStatement({ ctes, org, program, customers }: LinkBatchV
       state, tier_number, start_at, created_at, updated_at)
     select ${org}, c.customer_id, ${program}, 'EXTERNAL', c.membership_id, 'LINKED', 1, now(), now(), now()
     from ${customers}
-    on conflict (customer_id, partner_program_id) do nothing
+    on conflict (org_id, customer_id, partner_program_id) do nothing
     returning id, partner_membership_id
   )
   insert into membership_activities (org_id, membership_id, activity_type, occurred_at, source, details)

@@ -17,8 +17,15 @@ export interface LevelResult {
   serviceToPgbench: number | undefined;
   /** The service on its embedded PGlite database, at the levels it ran at. */
   pglite: Measurement | undefined;
-  /** PGlite links/s over the service's links/s on PostgreSQL at the same level. */
+  /**
+   * PGlite links/s over the service's links/s on PostgreSQL at the same level: over `service` on
+   * a PostgreSQL run, over `postgres` on a Citus run.
+   */
   pgliteToPostgres: number | undefined;
+  /** Citus runs: the service on plain PostgreSQL (BENCH_POSTGRES_URL), the same load at the same level. */
+  postgres: Measurement | undefined;
+  /** Citus runs: the service's links/s on Citus (`service`) over its links/s on PostgreSQL (`postgres`). */
+  citusToPostgres: number | undefined;
 }
 
 /** A part of the run that ran, or why it did not (a setting, a missing program, nothing to compare). */
@@ -29,13 +36,20 @@ export interface BenchReport {
   machine: Machine;
   /** Busy share of all cores in the second before the first level: load that is not the bench's. */
   hostBusyBeforePercent: number;
-  settings: Omit<BenchSettings, 'serverUrl'> & { batchSize: number };
+  /**
+   * What BENCH_DATABASE_URL named, where the service, raw SQL and pgbench columns ran: PostgreSQL,
+   * or a Citus coordinator (the bench database made on every node, the tables distributed by org).
+   */
+  database: 'postgres' | 'citus';
+  settings: Omit<BenchSettings, 'serverUrl' | 'postgresUrl'> & { batchSize: number };
+  /** Citus runs: the service on plain PostgreSQL too (BENCH_POSTGRES_URL), with that server's version. */
+  postgres: Part<{ version: string }>;
   pgbench: Part;
   pglite: Part<{ levels: number[] }>;
   levels: LevelResult[];
 }
 
-/** The settings worth saving with the results; the server URL is left out (it may hold a password). */
+/** The settings worth saving with the results; the server URLs are left out (they may hold a password). */
 export function reportedSettings(settings: BenchSettings): BenchReport['settings'] {
   const { connectionLevels, secondsPerLevel, customers, serverMode, cpuProfile } = settings;
   const { pglite, pgliteConnectionLevels, pgbench } = settings;
@@ -67,12 +81,27 @@ export function levelResult(
     serviceToPgbench: ratio(service?.linksPerSecond, pgbench?.linksPerSecond),
     pglite: undefined,
     pgliteToPostgres: undefined,
+    postgres: undefined,
+    citusToPostgres: undefined,
   };
 }
 
-/** The level with PGlite's figures beside PostgreSQL's. */
-export function withPGlite(level: LevelResult, pglite: Measurement | undefined): LevelResult {
-  return { ...level, pglite, pgliteToPostgres: ratio(pglite?.linksPerSecond, level.service?.linksPerSecond) };
+/** A Citus level with the service's figures on plain PostgreSQL beside. */
+export function withPostgres(level: LevelResult, postgres: Measurement | undefined): LevelResult {
+  return { ...level, postgres, citusToPostgres: ratio(level.service?.linksPerSecond, postgres?.linksPerSecond) };
+}
+
+/**
+ * The level with PGlite's figures beside PostgreSQL's: the service's on a PostgreSQL run, those
+ * of the service on BENCH_POSTGRES_URL on a Citus run.
+ */
+export function withPGlite(
+  level: LevelResult,
+  pglite: Measurement | undefined,
+  database: BenchReport['database'],
+): LevelResult {
+  const postgres = database === 'citus' ? level.postgres : level.service;
+  return { ...level, pglite, pgliteToPostgres: ratio(pglite?.linksPerSecond, postgres?.linksPerSecond) };
 }
 
 function ratio(over: number | undefined, under: number | undefined): number | undefined {
@@ -90,11 +119,21 @@ export function formatReport(report: BenchReport): string {
       `service ${settings.serverMode === 'child' ? 'in a child process' : 'in the bench process'}`,
     `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`,
     `database: ${machine.postgres}`,
+    ...(machine.citus ? [`Citus: ${machine.citus}`] : []),
+    ...(report.database === 'citus'
+      ? [
+          'service, raw and pgbench columns: on the Citus cluster (tables distributed by org_id, every statement on one shard)',
+          ...(report.postgres.ran
+            ? [`pg columns: the service on plain PostgreSQL (BENCH_POSTGRES_URL): ${report.postgres.version}`]
+            : []),
+        ]
+      : []),
     `host busy before the run: ${report.hostBusyBeforePercent.toFixed(0)}% of all cores (other load skews the results)`,
     '',
   ];
   const columns = [
     ...postgresColumns,
+    ...(report.postgres.ran ? plainPostgresColumns : []),
     ...(report.pgbench.ran ? pgbenchColumns : []),
     ...(report.pglite.ran ? pgliteColumns : []),
   ];
@@ -133,6 +172,16 @@ const postgresColumns: Column[] = [
   ['| svc/raw', 9, (l) => fixed(3)(l.serviceToRawSql)],
 ];
 
+/** Citus runs: the service on plain PostgreSQL, and the Citus/PostgreSQL ratio of links/s. */
+const plainPostgresColumns: Column[] = [
+  ['| pg links/s', 11, (l) => whole(l.postgres?.linksPerSecond)],
+  ['p50 ms', 7, (l) => fixed(1)(l.postgres?.p50Ms)],
+  ['p99 ms', 7, (l) => fixed(1)(l.postgres?.p99Ms)],
+  ['svc cpu', 7, (l) => fixed(2)(l.postgres?.cpu.serviceCores)],
+  ['host %', 6, (l) => whole(l.postgres?.cpu.hostBusyPercent)],
+  ['citus/pg', 8, (l) => fixed(3)(l.citusToPostgres)],
+];
+
 const pgbenchColumns: Column[] = [
   ['| pgbench links/s', 16, (l) => whole(l.pgbench?.linksPerSecond)],
   ['avg ms', 7, (l) => fixed(2)(l.pgbench?.latencyAverageMs)],
@@ -150,7 +199,12 @@ const pgliteColumns: Column[] = [
 /** What each side of the level verified; sides that were not asked for at this level say nothing. */
 function checks(report: BenchReport, level: LevelResult): string[] {
   const c = `c=${level.connections}`;
-  const lines = [describe(`${c} service`, level.service), describe(`${c} raw SQL`, level.rawSql)];
+  const citus = report.database === 'citus';
+  const lines = [
+    describe(`${c} service${citus ? ' on Citus' : ''}`, level.service),
+    describe(`${c} raw SQL${citus ? ' on Citus' : ''}`, level.rawSql),
+  ];
+  if (report.postgres.ran) lines.push(describe(`${c} service on PostgreSQL`, level.postgres));
   if (report.pgbench.ran) lines.push(describePgbench(c, level.pgbench));
   if (report.pglite.ran && report.pglite.levels.includes(level.connections))
     lines.push(describe(`${c} PGlite`, level.pglite));
@@ -181,6 +235,9 @@ function describePgbench(c: string, run: PgbenchRun | undefined): string {
 
 function skippedParts(report: BenchReport): string[] {
   return [
+    ...(report.database === 'citus' && !report.postgres.ran
+      ? [`  service on PostgreSQL: not run (${report.postgres.reason})`]
+      : []),
     ...(report.pgbench.ran ? [] : [`  pgbench: not run (${report.pgbench.reason})`]),
     ...(report.pglite.ran ? [] : [`  PGlite: not run (${report.pglite.reason})`]),
   ];
@@ -195,6 +252,12 @@ function legend(report: BenchReport): string[] {
     'raw: one INSERT ... unnest ... ON CONFLICT + activities CTE per batch on a pg.Pool of size conns,',
     '     for as many batches as the service did at that level (the same work, so a shorter run).',
     'svc/raw: service links/s over raw SQL links/s.',
+    ...(report.postgres.ran
+      ? [
+          'pg: the same service, config, seed and load on a database of its own on plain PostgreSQL, after the',
+          '     Citus levels (the service on Citus stopped); citus/pg: links/s on Citus over links/s on PostgreSQL.',
+        ]
+      : []),
     ...(report.pgbench.ran
       ? [
           'pgbench: the raw statement, batches numbered by a sequence, -c conns -j conns -M prepared, as many',
@@ -205,7 +268,8 @@ function legend(report: BenchReport): string[] {
     ...(report.pglite.ran
       ? [
           'PGlite: the same service and load on its embedded database (fresh DATA_DIR, same customers), one',
-          '     service start per level; PGlite/pg: its links/s over the service on PostgreSQL at that level.',
+          '     service start per level; PGlite/pg: its links/s over the service on PostgreSQL at that level',
+          `     (${report.database === 'citus' ? 'the pg column' : 'the links/s column'}).`,
         ]
       : []),
   ];

@@ -19,6 +19,12 @@ export interface BenchSettings {
   pgliteConnectionLevels: number[] | undefined;
   /** Run pgbench with the raw SQL statement at each level, when pgbench is on PATH. */
   pgbench: boolean;
+  /**
+   * Server-level URL of a plain PostgreSQL server: when `serverUrl` is a Citus coordinator, the
+   * service is measured there too, at the same levels, beside its figures on Citus. Undefined
+   * (BENCH_POSTGRES_URL set empty): no comparison.
+   */
+  postgresUrl: string | undefined;
 }
 
 /** The API's maximum batch: every HTTP request and every raw statement links this many customers. */
@@ -49,6 +55,7 @@ export function readSettings(env: NodeJS.ProcessEnv): BenchSettings {
     pglite: onUnlessZero('BENCH_PGLITE', env.BENCH_PGLITE),
     pgliteConnectionLevels: pgliteLevels,
     pgbench: onUnlessZero('BENCH_PGBENCH', env.BENCH_PGBENCH),
+    postgresUrl: (env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres').trim() || undefined,
   };
 }
 

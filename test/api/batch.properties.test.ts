@@ -9,6 +9,8 @@ import { startTestServer, type TestServer } from '../support/server.js';
 // fails leaves its neighbours' outcomes as they would be without it. Each run compares two fresh
 // customers given the same history; runs are few (each is a dozen requests).
 const RUNS = 20;
+/** Twenty runs of a few requests each: seconds on PostgreSQL, longer on a Citus cluster of one small machine. */
+const PROPERTY_TIMEOUT_MS = 120_000;
 const CUSTOMERS = 250;
 let server: TestServer;
 let next = 1;
@@ -150,25 +152,29 @@ async function twins(start: Entry[]): Promise<[string, string]> {
 }
 
 describe('a batch through the database', () => {
-  it('answers and leaves what the same entries sent one request after another do', async () => {
-    await fc.assert(
-      fc.asyncProperty(history, batch, async (start, { kind, entries, cuts }) => {
-        const [together, apart] = await twins(start);
-        const answer = await send(kind, grouped(together, entries, cuts));
-        const one = [];
-        const warnings = [];
-        for (const entry of entries) {
-          const single = await send(kind, [[apart, [entry]]]);
-          one.push(single.entries[0]![0]);
-          warnings.push(...single.warnings);
-        }
-        expect(answer.entries.flat()).toEqual(one);
-        expect(answer.warnings).toEqual(warnings);
-        expect(await standing(together)).toEqual(await standing(apart));
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    'answers and leaves what the same entries sent one request after another do',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(history, batch, async (start, { kind, entries, cuts }) => {
+          const [together, apart] = await twins(start);
+          const answer = await send(kind, grouped(together, entries, cuts));
+          const one = [];
+          const warnings = [];
+          for (const entry of entries) {
+            const single = await send(kind, [[apart, [entry]]]);
+            one.push(single.entries[0]![0]);
+            warnings.push(...single.warnings);
+          }
+          expect(answer.entries.flat()).toEqual(one);
+          expect(answer.warnings).toEqual(warnings);
+          expect(await standing(together)).toEqual(await standing(apart));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
   const poison = fc.constantFrom<{ entry?: Entry; customer?: string }>(
     { entry: { partnerProgramName: 'Nowhere' } },
@@ -177,24 +183,28 @@ describe('a batch through the database', () => {
     { customer: '910000000000' },
   );
 
-  it('gives every other entry the outcome it has without the one that fails', async () => {
-    await fc.assert(
-      fc.asyncProperty(history, batch, poison, fc.nat(), async (start, { kind, entries, cuts }, bad, at) => {
-        const [poisoned, clean] = await twins(start);
-        const items = grouped(poisoned, entries, cuts);
-        const position = at % (items.length + 1);
-        const failing: [string, Entry[]] = bad.customer
-          ? [bad.customer, entries.slice(0, 1)]
-          : [poisoned, [bad.entry ?? null]];
-        const answer = await send(kind, [...items.slice(0, position), failing, ...items.slice(position)]);
-        const without = await send(kind, grouped(clean, entries, cuts));
-        const failed = answer.entries.splice(position, 1)[0]!;
-        expect(failed.every((status) => (status as { status: boolean }).status === false)).toBe(true);
-        expect(answer.entries).toEqual(without.entries);
-        expect(answer.warnings).toEqual(without.warnings);
-        expect(await standing(poisoned)).toEqual(await standing(clean));
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    'gives every other entry the outcome it has without the one that fails',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(history, batch, poison, fc.nat(), async (start, { kind, entries, cuts }, bad, at) => {
+          const [poisoned, clean] = await twins(start);
+          const items = grouped(poisoned, entries, cuts);
+          const position = at % (items.length + 1);
+          const failing: [string, Entry[]] = bad.customer
+            ? [bad.customer, entries.slice(0, 1)]
+            : [poisoned, [bad.entry ?? null]];
+          const answer = await send(kind, [...items.slice(0, position), failing, ...items.slice(position)]);
+          const without = await send(kind, grouped(clean, entries, cuts));
+          const failed = answer.entries.splice(position, 1)[0]!;
+          expect(failed.every((status) => (status as { status: boolean }).status === false)).toBe(true);
+          expect(answer.entries).toEqual(without.entries);
+          expect(answer.warnings).toEqual(without.warnings);
+          expect(await standing(poisoned)).toEqual(await standing(clean));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });

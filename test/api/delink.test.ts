@@ -47,7 +47,7 @@ async function linkedTo(program: string, reference: Record<string, unknown> = {}
 async function membershipRowIds(mobile: string) {
   const rows = await server.database.db
     .selectFrom('memberships as m')
-    .innerJoin('customers as c', 'c.id', 'm.customer_id')
+    .innerJoin('customers as c', (j) => j.onRef('c.org_id', '=', 'm.org_id').onRef('c.id', '=', 'm.customer_id'))
     .select('m.id')
     .where('c.org_id', '=', 100)
     .where('c.mobile', '=', mobile)

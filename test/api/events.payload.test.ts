@@ -705,7 +705,13 @@ describe('what emits nothing', () => {
       let locked!: () => void;
       const isLocked = new Promise<void>((resolve) => (locked = resolve));
       const holder = server.database.db.transaction().execute(async (trx) => {
-        await trx.selectFrom('customers').select('id').where('org_id', '=', ORG).where('id', '=', held.id).forUpdate().execute();
+        await trx
+          .selectFrom('customers')
+          .select('id')
+          .where('org_id', '=', ORG)
+          .where('id', '=', held.id)
+          .forUpdate()
+          .execute();
         locked();
         await new Promise<void>((resolve) => (release = resolve));
       });

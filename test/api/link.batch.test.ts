@@ -248,7 +248,9 @@ describe('batch semantics', () => {
     ]).toEqual([200, 2005, 2005, 200, 200]);
     const rows = await server.database.db
       .selectFrom('memberships')
-      .innerJoin('customers', 'customers.id', 'memberships.customer_id')
+      .innerJoin('customers', (j) =>
+        j.onRef('customers.org_id', '=', 'memberships.org_id').onRef('customers.id', '=', 'memberships.customer_id'),
+      )
       .select(['memberships.pending_relink_start_at'])
       .where('customers.mobile', '=', mobile)
       .execute();

@@ -13,7 +13,9 @@ afterAll(() => server.close());
 async function membershipsOf(mobiles: string[]) {
   return server.database.db
     .selectFrom('memberships')
-    .innerJoin('customers', 'customers.id', 'memberships.customer_id')
+    .innerJoin('customers', (j) =>
+      j.onRef('customers.org_id', '=', 'memberships.org_id').onRef('customers.id', '=', 'memberships.customer_id'),
+    )
     .select(['customers.mobile', 'memberships.partner_program_id'])
     .where('customers.mobile', 'in', mobiles)
     .execute();

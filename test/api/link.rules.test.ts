@@ -404,7 +404,11 @@ describe('step 5: already linked, and relinks', () => {
         (
           await server.database.db
             .selectFrom('customers')
-            .innerJoin('memberships', 'memberships.customer_id', 'customers.id')
+            .innerJoin('memberships', (j) =>
+              j
+                .onRef('memberships.org_id', '=', 'customers.org_id')
+                .onRef('memberships.customer_id', '=', 'customers.id'),
+            )
             .select('memberships.id')
             .where('customers.mobile', '=', mobile)
             .executeTakeFirstOrThrow()

@@ -100,7 +100,7 @@ function eventsOfCustomers(fromMobile: number, count: number) {
   const mobiles = Array.from({ length: count }, (_, i) => mobileOf(fromMobile + i));
   return database.db
     .selectFrom('events as e')
-    .innerJoin('customers as c', 'c.id', 'e.customer_id')
+    .innerJoin('customers as c', (j) => j.onRef('c.org_id', '=', 'e.org_id').onRef('c.id', '=', 'e.customer_id'))
     .select(['e.seq', 'e.event_name', 'e.api_request_id', 'e.source', 'e.data', 'c.mobile'])
     .where('c.mobile', 'in', mobiles)
     .orderBy('e.seq')
@@ -139,7 +139,9 @@ describe('the outbox', () => {
     });
     const deliveries = await database.db
       .selectFrom('deliveries as d')
-      .innerJoin('webhook_subscriptions as s', 's.id', 'd.subscription_id')
+      .innerJoin('webhook_subscriptions as s', (j) =>
+        j.onRef('s.org_id', '=', 'd.org_id').onRef('s.id', '=', 'd.subscription_id'),
+      )
       .select(['s.name', 'd.status', 'd.attempts'])
       .where(
         'd.event_seq',

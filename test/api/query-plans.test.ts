@@ -30,9 +30,18 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
-function sequentialScans(node: PlanNode): string[] {
-  const own = node['Node Type'] === 'Seq Scan' ? [node['Relation Name'] ?? '?'] : [];
-  return [...own, ...(node.Plans ?? []).flatMap(sequentialScans)];
+/**
+ * The tables scanned sequentially anywhere in a plan: in its child plans and, on Citus, in the
+ * workers' plans of its tasks (`Distributed Query` → `Job` → `Tasks` → `Remote Plan`), whose
+ * relations are shards (`memberships_102034`: the table's name and the shard's id).
+ */
+function sequentialScans(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(sequentialScans);
+  if (typeof node !== 'object' || node === null) return [];
+  const plan = node as Partial<PlanNode>;
+  const relation = plan['Relation Name']?.replace(backend === 'citus' ? /_\d+$/ : /$^/, '');
+  const own = plan['Node Type'] === 'Seq Scan' ? [relation ?? '?'] : [];
+  return [...own, ...Object.values(node).flatMap(sequentialScans)];
 }
 
 async function planOf(text: string, parameters: readonly unknown[]): Promise<PlanNode> {

@@ -252,8 +252,8 @@ describe('bulk and concurrency', () => {
     expect(reports.reduce((sum, r) => sum + r.transitions, 0)).toBe(count);
     const started = await server.database.db
       .selectFrom('membership_activities as a')
-      .innerJoin('memberships as m', 'm.id', 'a.membership_id')
-      .innerJoin('customers as c', 'c.id', 'm.customer_id')
+      .innerJoin('memberships as m', (j) => j.onRef('m.org_id', '=', 'a.org_id').onRef('m.id', '=', 'a.membership_id'))
+      .innerJoin('customers as c', (j) => j.onRef('c.org_id', '=', 'm.org_id').onRef('c.id', '=', 'm.customer_id'))
       .select(['a.membership_id'])
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('c.mobile', 'like', '9140%')
@@ -264,7 +264,7 @@ describe('bulk and concurrency', () => {
     expect(started.every((row) => Number(row.n) === 1)).toBe(true);
     const states = await server.database.db
       .selectFrom('memberships as m')
-      .innerJoin('customers as c', 'c.id', 'm.customer_id')
+      .innerJoin('customers as c', (j) => j.onRef('c.org_id', '=', 'm.org_id').onRef('c.id', '=', 'm.customer_id'))
       .select(['m.state'])
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('c.mobile', 'like', '9140%')

@@ -385,7 +385,11 @@ describe('the event log and the deliveries', () => {
       .selectFrom('deliveries')
       .selectAll()
       .where('event_id', '=', events[1].eventId)
-      .innerJoin('webhook_subscriptions', 'webhook_subscriptions.id', 'deliveries.subscription_id')
+      .innerJoin('webhook_subscriptions', (j) =>
+        j
+          .onRef('webhook_subscriptions.org_id', '=', 'deliveries.org_id')
+          .onRef('webhook_subscriptions.id', '=', 'deliveries.subscription_id'),
+      )
       .where('webhook_subscriptions.name', '=', 'log')
       .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ schedule_attempts: 0, attempts: 8, leased_until: null, lease_token: null });

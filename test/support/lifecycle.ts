@@ -77,9 +77,11 @@ export async function seedDueRelinks(
 export async function activitiesOf(db: DB, mobile: string, programName: string) {
   const rows = await db
     .selectFrom('membership_activities as a')
-    .innerJoin('memberships as m', 'm.id', 'a.membership_id')
-    .innerJoin('customers as c', 'c.id', 'm.customer_id')
-    .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
+    .innerJoin('memberships as m', (j) => j.onRef('m.org_id', '=', 'a.org_id').onRef('m.id', '=', 'a.membership_id'))
+    .innerJoin('customers as c', (j) => j.onRef('c.org_id', '=', 'm.org_id').onRef('c.id', '=', 'm.customer_id'))
+    .innerJoin('partner_programs as p', (j) =>
+      j.onRef('p.org_id', '=', 'm.org_id').onRef('p.id', '=', 'm.partner_program_id'),
+    )
     .select(['a.activity_type', 'a.occurred_at', 'a.source'])
     .where('c.mobile', '=', mobile)
     .where('p.name', '=', programName)
@@ -93,8 +95,10 @@ export async function activitiesOf(db: DB, mobile: string, programName: string) 
 export async function storedMembership(db: DB, mobile: string, programName: string) {
   return db
     .selectFrom('memberships as m')
-    .innerJoin('customers as c', 'c.id', 'm.customer_id')
-    .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
+    .innerJoin('customers as c', (j) => j.onRef('c.org_id', '=', 'm.org_id').onRef('c.id', '=', 'm.customer_id'))
+    .innerJoin('partner_programs as p', (j) =>
+      j.onRef('p.org_id', '=', 'm.org_id').onRef('p.id', '=', 'm.partner_program_id'),
+    )
     .select(['m.state', 'm.start_at', 'm.end_at', 'm.pending_relink_start_at', 'm.partner_membership_id'])
     .where('c.mobile', '=', mobile)
     .where('p.name', '=', programName)

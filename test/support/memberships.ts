@@ -14,9 +14,11 @@ export async function membershipOf(server: TestServer, mobile: string, program: 
 export function activityRows(db: DB, mobile: string, program: string) {
   return db
     .selectFrom('membership_activities as a')
-    .innerJoin('memberships as m', 'm.id', 'a.membership_id')
-    .innerJoin('customers as c', 'c.id', 'm.customer_id')
-    .innerJoin('partner_programs as p', 'p.id', 'm.partner_program_id')
+    .innerJoin('memberships as m', (j) => j.onRef('m.org_id', '=', 'a.org_id').onRef('m.id', '=', 'a.membership_id'))
+    .innerJoin('customers as c', (j) => j.onRef('c.org_id', '=', 'm.org_id').onRef('c.id', '=', 'm.customer_id'))
+    .innerJoin('partner_programs as p', (j) =>
+      j.onRef('p.org_id', '=', 'm.org_id').onRef('p.id', '=', 'm.partner_program_id'),
+    )
     .select(['a.activity_type', 'a.source', 'a.details'])
     .where('c.org_id', '=', 100)
     .where('c.mobile', '=', mobile)

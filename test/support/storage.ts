@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { DB } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { backend, serverBackend, createTestDatabase, type TestDatabase } from './database.js';
+import { serverBackend, createTestDatabase, type TestDatabase } from './database.js';
 
 /**
  * Where the service processes of one test file keep their data, across restarts: a PostgreSQL

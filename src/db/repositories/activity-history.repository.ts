@@ -54,7 +54,9 @@ export async function findHistoryMemberships(
       't.name as tier_name',
       'last.activity_type as last_activity_type',
       'last.occurred_at as last_occurred_at',
-      sql<boolean>`exists (select 1 from partner_program_tiers pt where pt.org_id = ${orgId} and pt.partner_program_id = p.id)`.as('tier_based'),
+      sql<boolean>`exists (select 1 from partner_program_tiers pt where pt.org_id = ${orgId} and pt.partner_program_id = p.id)`.as(
+        'tier_based',
+      ),
     ])
     .where('m.org_id', '=', orgId)
     .where('m.customer_id', '=', customerId);

@@ -176,7 +176,9 @@ export async function findCustomersByIds(db: DB, orgId: number, ids: number[]): 
       'c.created_at as createdAt',
       // json, not bigint[]: pg parses int8 arrays to strings.
       sql<number[]>`coalesce((select json_agg(e.loyalty_program_id order by e.loyalty_program_id)
-        from customer_enrolments e where e.org_id = ${orgId} and e.customer_id = c.id), '[]'::json)`.as('loyaltyProgramIds'),
+        from customer_enrolments e where e.org_id = ${orgId} and e.customer_id = c.id), '[]'::json)`.as(
+        'loyaltyProgramIds',
+      ),
     ])
     .where('c.org_id', '=', orgId)
     .where('c.id', '=', sql<number>`any(${ids}::bigint[])`)

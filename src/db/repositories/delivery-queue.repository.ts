@@ -243,7 +243,8 @@ export async function orgsWithActiveSubscriptions(db: DB): Promise<number[]> {
  * holds falls due (one index probe per subscription), or null when none is pending. Spans orgs.
  */
 export async function earliestPendingAttempt(db: DB): Promise<Temporal.Instant | null> {
-  const { rows } = await acrossShards(db, (trx) => sql<{ at: Date | null }>`
+  const { rows } = await acrossShards(db, (trx) =>
+    sql<{ at: Date | null }>`
     select min(d.next_attempt_at) as at
     from webhook_subscriptions s
     cross join lateral (
@@ -253,7 +254,8 @@ export async function earliestPendingAttempt(db: DB): Promise<Temporal.Instant |
       order by next_attempt_at
       limit 1
     ) d
-    where s.active`.execute(trx));
+    where s.active`.execute(trx),
+  );
   const at = rows[0]?.at;
   return at ? fromDate(at) : null;
 }

@@ -1,10 +1,9 @@
-import { sql } from 'kysely';
 import type { Temporal } from 'temporal-polyfill';
 import type { DeliveryStatus, EventName, StoredEvent } from '../../model/event.js';
 import type { DB } from '../database.js';
 import { fromDate, fromDateOrNull, toDate } from '../instants.js';
 import { acrossShards } from '../shards.js';
-import { DELIVERIES_CHANNEL } from './outbox.repository.js';
+import { notifyDeliveryWorkers } from './outbox.repository.js';
 
 /**
  * The event log and the deliveries as the admin API reads them (SPEC §9.3): newest first by the
@@ -140,7 +139,7 @@ export async function listDeliveries(
 /**
  * A manual retry: the delivery of event `eventId` to the subscription is PENDING again, due at
  * `now` (service clock), with a fresh schedule (`schedule_attempts` 0; `attempts` keeps counting)
- * and no lease. The same statement notifies the delivery workers, which see it at commit.
+ * and no lease, and the delivery workers are woken.
  * Undefined when the subscription has no delivery of that event.
  */
 export async function retryDelivery(
@@ -170,9 +169,10 @@ export async function retryDelivery(
     )
     .selectFrom('retried')
     .selectAll()
-    .select(sql<string>`pg_notify(${sql.lit(DELIVERIES_CHANNEL)}, '')::text`.as('notified'))
     .executeTakeFirst();
-  return row && toDeliveryRecord(row);
+  if (!row) return undefined;
+  await notifyDeliveryWorkers(db);
+  return toDeliveryRecord(row);
 }
 
 /**

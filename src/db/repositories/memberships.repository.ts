@@ -5,7 +5,7 @@ import type { Activity, Membership, MembershipLabels } from '../../model/members
 import type { DB } from '../database.js';
 import { fromDateOrNull } from '../instants.js';
 import type { Database, MembershipsTable } from '../schema.js';
-import { eventsParameter, outboxCtes, outboxNotify } from './outbox.repository.js';
+import { eventsParameter, notifyIfDelivering, outboxCreated, outboxCtes } from './outbox.repository.js';
 
 /** Every membership of the given customers, with the program facts the rules need. */
 export async function findMembershipsOfCustomers(
@@ -125,7 +125,7 @@ export async function saveMembershipChanges(
     })),
   );
   const at = new Date(now.epochMilliseconds).toISOString();
-  await sql`
+  const result = await sql<{ created: boolean }>`
     with input as (
       select * from jsonb_to_recordset(${rows}::jsonb) as r(
         customer_id bigint, partner_program_id bigint, program_type text, partner_membership_id text,
@@ -158,5 +158,6 @@ export async function saveMembershipChanges(
       order by changes.ord
       returning 1
     ), ${outboxCtes(orgId, eventsParameter(events), at)}
-    ${outboxNotify}`.execute(trx);
+    ${outboxCreated}`.execute(trx);
+  await notifyIfDelivering(trx, result);
 }

@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Temporal } from 'temporal-polyfill';
 import type { NewEvent } from '../../model/event.js';
 import type { Database } from '../schema.js';
@@ -26,8 +26,8 @@ export function eventsParameter(events: readonly NewEvent[]): string {
  * The outbox's part of a write (SPEC §9), as CTEs to put after the change's own in one statement:
  * `new_events` inserts the events in the order given (so `seq` follows the changes), and
  * `new_deliveries` gives each one delivery per active subscription of its org that names it (or
- * `*`), due at `at`. The statement ends with `outboxNotify`, which wakes the delivery workers at
- * commit when it created any delivery.
+ * `*`), due at `at`. The statement ends with `outboxCreated`, and the caller then wakes the
+ * delivery workers (`notifyIfDelivering`) when it created any delivery.
  */
 export function outboxCtes(orgId: number, events: string, at: string): RawBuilder<unknown> {
   return sql`new_events as (
@@ -47,8 +47,24 @@ export function outboxCtes(orgId: number, events: string, at: string): RawBuilde
     )`;
 }
 
-export const outboxNotify = sql`select case when exists (select 1 from new_deliveries)
-      then pg_notify(${sql.lit(DELIVERIES_CHANNEL)}, '') end as notified`;
+/** The statement's answer: whether it created a delivery. */
+export const outboxCreated = sql`select exists (select 1 from new_deliveries) as created`;
+
+/**
+ * Wakes the delivery workers at commit, when the write created deliveries. A statement of its
+ * own, on the connection the service holds: inside a write that Citus sends whole to the org's
+ * worker node, NOTIFY would be raised there, where no delivery worker listens.
+ */
+export async function notifyIfDelivering(
+  trx: Transaction<Database>,
+  result: { rows: Array<{ created: boolean }> },
+): Promise<void> {
+  if (result.rows[0]?.created) await notifyDeliveryWorkers(trx);
+}
+
+export async function notifyDeliveryWorkers(db: Transaction<Database> | Kysely<Database>): Promise<void> {
+  await sql`select pg_notify(${sql.lit(DELIVERIES_CHANNEL)}, '')`.execute(db);
+}
 
 /** Writes events alone (a change written by another statement of the same transaction). */
 export async function insertEvents(
@@ -59,5 +75,7 @@ export async function insertEvents(
 ): Promise<void> {
   if (events.length === 0) return;
   const at = new Date(now.epochMilliseconds).toISOString();
-  await sql`with ${outboxCtes(orgId, eventsParameter(events), at)} ${outboxNotify}`.execute(trx);
+  const result = await sql<{ created: boolean }>`with ${outboxCtes(orgId, eventsParameter(events), at)}
+    ${outboxCreated}`.execute(trx);
+  await notifyIfDelivering(trx, result);
 }

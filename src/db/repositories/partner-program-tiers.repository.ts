@@ -44,7 +44,7 @@ export async function replaceTiers(
     await trx
       .deleteFrom('partner_program_tiers')
       .where('org_id', '=', orgId)
-    .where('partner_program_id', '=', programId)
+      .where('partner_program_id', '=', programId)
       .where('number', '>', names.length)
       .execute();
   } catch (error) {
@@ -59,7 +59,7 @@ export async function replaceTiers(
       .updateTable('partner_program_tiers')
       .set({ name: sql<string>`chr(1) || number::text` })
       .where('org_id', '=', orgId)
-    .where('partner_program_id', '=', programId)
+      .where('partner_program_id', '=', programId)
       .where('number', '=', sql<number>`any(${renamed.map((tier) => tier.number)}::int[])`)
       .execute();
   }
