@@ -44,7 +44,7 @@ export async function openConfiguredDatabase(config: Config, logger: Logger): Pr
   );
   try {
     const applied = await migrateToLatest(handle.db);
-    logger.info({ backend: handle.backend, applied }, 'database ready');
+    logger.info({ backend: handle.distributed ? 'citus' : handle.backend, applied }, 'database ready');
     return handle;
   } catch (error) {
     await handle.close();

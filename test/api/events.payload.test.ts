@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Declarations } from '../../src/domain/configuration/declarations.js';
-import { backend, serverBackend } from '../support/database.js';
+import { serverBackend } from '../support/database.js';
 import { newSecret, putSubscription, Receiver } from '../support/receiver.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
 
@@ -698,7 +698,7 @@ describe('what emits nothing', () => {
 
   // One PGlite connection cannot hold a row lock while the service works: the busy case needs PostgreSQL.
   it.skipIf(!serverBackend)(
-    'a batch rolled back because a customer stays locked (2010) emits nothing (PostgreSQL only: a row lock held beside the service)',
+    'a batch rolled back because a customer stays locked (2010) emits nothing (PostgreSQL and Citus: a row lock held beside the service)',
     async () => {
       const [free, held] = [await customer(), await customer()];
       let release!: () => void;

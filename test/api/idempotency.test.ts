@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backend, serverBackend } from '../support/database.js';
+import { serverBackend } from '../support/database.js';
 import {
   ALPHA,
   ALPHA_CLIENT,
@@ -233,7 +233,7 @@ describe('scope and lifetime', () => {
 
   // One PGlite connection cannot hold a row lock while the service works: the busy case needs PostgreSQL.
   it.skipIf(!serverBackend)(
-    'does not keep an answer that asks for a retry (2010): the retry runs (PostgreSQL only: a row lock held beside the service)',
+    'does not keep an answer that asks for a retry (2010): the retry runs (PostgreSQL and Citus: a row lock held beside the service)',
     async () => {
       const mobile = freshMobile();
       let release!: () => void;

@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { applyDeclarations } from '../../src/domain/configuration/apply.js';
 import { checkDeclarations } from '../../src/domain/configuration/declarations.js';
 import type { App } from '../../src/http/app-instance.js';
-import { backend, serverBackend, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { serverBackend, createTestDatabase, type TestDatabase } from '../support/database.js';
 import { brandDeclarations, customers, mobileOf, NOW, TILL } from '../support/fixtures.js';
 import { basicHeader, TEST_ADMIN_TOKEN, TEST_SECRETS } from '../support/server.js';
 
@@ -167,7 +167,7 @@ describe('the outbox', () => {
 
   // One PGlite connection cannot hold a row lock while the service works: the busy case needs PostgreSQL.
   it.skipIf(!serverBackend)(
-    'writes no event for a batch rolled back because a customer is busy (2010; PostgreSQL only)',
+    'writes no event for a batch rolled back because a customer is busy (2010; PostgreSQL and Citus)',
     async () => {
       const before = await eventCount();
       let release!: () => void;

@@ -46,7 +46,7 @@ function daysFromNow(days: number): string {
 
 describe('worker processes', () => {
   it.skipIf(!serverBackend)(
-    'two workers on one PostgreSQL activate 10,000 due relinks, none missed, none twice (PostgreSQL only)',
+    'two workers on one PostgreSQL activate 10,000 due relinks, none missed, none twice (PostgreSQL and Citus)',
     async () => {
       const race = await createTestDatabase();
       try {

@@ -167,7 +167,7 @@ describe('the process', () => {
   );
 
   it.skipIf(!serverBackend)(
-    'runs a second instance on the same PostgreSQL, sharing its data (PostgreSQL only)',
+    'runs a second instance on the same PostgreSQL, sharing its data (PostgreSQL and Citus)',
     async () => {
       const second = await startService({ ...env, CONFIG_FILE: 'config/demo.yaml' });
       try {

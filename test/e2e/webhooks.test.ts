@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { Temporal } from 'temporal-polyfill';
 import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { backend, serverBackend, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { serverBackend, createTestDatabase, type TestDatabase } from '../support/database.js';
 import { LIFE_TILL, lifecycleDeclarations, lifeMobile, seedDueRelinks } from '../support/lifecycle.js';
 import { runCli, startService, tempDir, type ServiceProcess } from '../support/process.js';
 import { newSecret, overlappingRequests, putSubscription, Receiver } from '../support/receiver.js';
@@ -135,7 +135,7 @@ describe('a delivery process killed mid-request', () => {
 
 describe('several worker processes', () => {
   it.skipIf(!serverBackend)(
-    'two workers on one PostgreSQL deliver 5,000 events, each received, no attempt sent twice at once (PostgreSQL only: a PGlite data folder is single-process by design)',
+    'two workers on one PostgreSQL deliver 5,000 events, each received, no attempt sent twice at once (PostgreSQL and Citus: a PGlite data folder is single-process by design)',
     async () => {
       const race = await createTestDatabase();
       try {

@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { openDatabase, type DatabaseHandle, type DatabaseOptions } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import { createCitusDatabase, dropCitusDatabase } from './citus-cluster.js';
 
 /** Where the storage tests run: embedded PGlite, the PostgreSQL of DATABASE_URL, or a Citus cluster. */
 export type TestBackend = 'pglite' | 'postgres' | 'citus';
@@ -18,13 +15,6 @@ export const serverBackend = backend !== 'pglite';
 
 /** The server-level URL tests create their PostgreSQL databases through. */
 export const adminDatabaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-/**
- * The Citus cluster's control script (start, createdb, dropdb): CITUS_CLUSTER, or the cluster
- * script of the machine's shared tooling beside the project.
- */
-export const citusClusterScript =
-  process.env.CITUS_CLUSTER ?? fileURLToPath(new URL('../../../shared/citus/cluster.sh', import.meta.url));
 
 /**
  * A test's database. `db` is the test's own view, for setting up and checking what is stored;
@@ -44,7 +34,7 @@ const UNRESTRICTED = '-c citus.multi_task_query_log_level=off -c citus.enable_re
 
 /**
  * A fresh, migrated database for one test file: in-memory PGlite, a new PostgreSQL database, or
- * a new database on the Citus cluster (made on every node by the cluster's own `createdb`).
+ * a new database on the Citus cluster (made on every node, see citus-cluster.ts).
  */
 export async function createTestDatabase(options: DatabaseOptions = {}): Promise<TestDatabase> {
   if (backend === 'pglite') {
@@ -78,26 +68,14 @@ export async function createTestDatabase(options: DatabaseOptions = {}): Promise
 export async function createServerDatabase(): Promise<{ url: string; dropDatabase: () => Promise<void> }> {
   const name = `pp_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   if (backend === 'citus') {
-    const url = (await citusCluster('createdb', name)).trim().split('\n').pop()!;
-    return { url, dropDatabase: async () => void (await citusCluster('dropdb', name)) };
+    const url = await createCitusDatabase(name);
+    return { url, dropDatabase: () => dropCitusDatabase(name) };
   }
   await serverQuery(`create database ${name}`);
   return {
     url: withDatabase(adminDatabaseUrl, name),
     dropDatabase: () => serverQuery(`drop database if exists ${name} with (force)`),
   };
-}
-
-const execFileAsync = promisify(execFile);
-
-/** Runs the cluster script; its own psql sessions do not take the tests' connection options. */
-export async function citusCluster(...args: string[]): Promise<string> {
-  if (!existsSync(citusClusterScript))
-    throw new Error(`The citus tests need the cluster script: ${citusClusterScript} is missing (set CITUS_CLUSTER)`);
-  const env = { ...process.env };
-  delete env.PGOPTIONS;
-  const { stdout } = await execFileAsync('bash', [citusClusterScript, ...args], { env, maxBuffer: 1 << 20 });
-  return stdout;
 }
 
 export function withDatabase(url: string, database: string): string {
