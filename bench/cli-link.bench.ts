@@ -14,6 +14,7 @@ import pg from 'pg';
 import { parse } from 'csv-parse';
 import { LinkSlots } from './lib/batches.js';
 import {
+  citusVersion,
   countMemberships,
   createBenchDatabase,
   mobileOf,
@@ -90,7 +91,7 @@ async function runBench(cleanup: Cleanup): Promise<void> {
   const httpRate = (http.run.ok * BATCH_SIZE) / http.run.seconds;
   const report: CliBenchReport = {
     finishedAt: new Date().toISOString(),
-    machine: describeMachine(cli.postgres),
+    machine: describeMachine(cli.postgres, cli.citus),
     rows,
     concurrency,
     cli: { ...cli.run, rowsPerSecond: cliRate },
@@ -104,7 +105,8 @@ async function runBench(cleanup: Cleanup): Promise<void> {
     cliToHttp: cliRate / httpRate,
     memberships: { added: cli.added + http.added, expected: rows + http.run.ok * BATCH_SIZE },
   };
-  const jsonPath = new URL('cli-latest.json', RESULTS);
+  // A Citus run keeps its own file, so that it does not replace the last run on PostgreSQL.
+  const jsonPath = new URL(cli.citus ? 'cli-latest-citus.json' : 'cli-latest.json', RESULTS);
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\n${formatCliReport(report)}\n\nwritten to ${jsonPath.pathname}`);
@@ -128,7 +130,7 @@ async function onFreshDatabase<T extends { run: unknown; expected: number }>(
   concurrency: number,
   cleanup: Cleanup,
   work: (address: string) => Promise<T>,
-): Promise<T & { added: number; postgres: string }> {
+): Promise<T & { added: number; postgres: string; citus: string | undefined }> {
   const local = new Cleanup();
   const database = await createBenchDatabase(serverUrl);
   local.add(`drop database ${database.name}`, database.drop);
@@ -154,7 +156,12 @@ async function onFreshDatabase<T extends { run: unknown; expected: number }>(
     const added = (await countMemberships(admin)) - before;
     const gone = service.exitReason();
     if (gone) throw new Error(`the service ${gone} during the run`);
-    return { ...done, added, postgres: await postgresVersion(admin) };
+    return {
+      ...done,
+      added,
+      postgres: await postgresVersion(admin),
+      citus: await citusVersion(admin, database.server),
+    };
   } finally {
     await local.runAll();
   }
@@ -253,6 +260,7 @@ function formatCliReport(report: CliBenchReport): string {
     `Bulk link: ${report.rows.toLocaleString('en-US')} rows of distinct customers, concurrency ${report.concurrency}, batches of ${BATCH_SIZE}`,
     `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`,
     `database: ${machine.postgres}`,
+    ...(machine.citus ? [`Citus: ${machine.citus}`] : []),
     '',
     `partner-programs link: ${cli.rowsPerSecond.toFixed(0)} rows/s (${cli.seconds.toFixed(1)} s of its own, ${cli.wallSeconds.toFixed(1)} s with start-up), peak RSS ${peak}, ${cli.cpuSeconds?.toFixed(1) ?? '?'} CPU s, exit ${cli.exitCode}`,
     `  ${cli.summary}`,

@@ -10,7 +10,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { LinkSlots } from './lib/batches.js';
-import { countMemberships, createBenchDatabase, ORG_ID, postgresVersion, seedCustomers } from './lib/bench-database.js';
+import {
+  citusVersion,
+  countMemberships,
+  createBenchDatabase,
+  ORG_ID,
+  postgresVersion,
+  seedCustomers,
+} from './lib/bench-database.js';
 import { withCleanup, type Cleanup } from './lib/cleanup.js';
 import { measureHttpLevel, runLinkRequests } from './lib/http-load.js';
 import { describeMachine, hostBusyBefore, measureCpu } from './lib/machine.js';
@@ -157,7 +164,7 @@ async function runBench(settings: BenchSettings, ws: WebhookBenchSettings, clean
 
   const report: WebhookReport = {
     finishedAt: new Date().toISOString(),
-    machine: describeMachine(await postgresVersion(admin)),
+    machine: describeMachine(await postgresVersion(admin), await citusVersion(admin, database.server)),
     hostBusyBeforePercent,
     settings: {
       ...ws,
@@ -207,7 +214,8 @@ async function runBench(settings: BenchSettings, ws: WebhookBenchSettings, clean
       signatures.checked > 0 &&
       signatures.valid === signatures.checked,
   };
-  const jsonPath = new URL('latest.json', RESULTS);
+  // Beside the link bench's report of the same `npm run bench`: a Citus run's goes to latest-citus.json.
+  const jsonPath = new URL(database.server.kind === 'citus' ? 'latest-citus.json' : 'latest.json', RESULTS);
   writeMergedReport(report, jsonPath);
   console.log(`\n${formatWebhookReport(report)}\n\nwritten to ${jsonPath.pathname} (key "webhooks")`);
   if (!report.verified) process.exitCode = 1;

@@ -43,6 +43,10 @@ export async function describeServer(serverUrl: string): Promise<BenchServer> {
     );
     const workers = nodes.rows.filter((n) => n.groupid !== 0).map((n) => ({ host: n.nodename, port: n.nodeport }));
     if (workers.length === 0) return { kind: 'postgres' };
+    // A worker's metadata lists the nodes too (Citus syncs it): only the coordinator, group 0, makes databases.
+    const local = await client.query<{ groupid: number }>('select groupid from pg_dist_local_group');
+    if (local.rows[0]?.groupid !== 0)
+      throw new Error(`${redacted(serverUrl)} is a Citus worker: point the bench at the coordinator`);
     const own = nodes.rows.find((n) => n.groupid === 0);
     const url = new URL(serverUrl);
     const coordinator = own

@@ -204,8 +204,8 @@ function checks(report: BenchReport, level: LevelResult): string[] {
     describe(`${c} service${citus ? ' on Citus' : ''}`, level.service),
     describe(`${c} raw SQL${citus ? ' on Citus' : ''}`, level.rawSql),
   ];
-  if (report.postgres.ran) lines.push(describe(`${c} service on PostgreSQL`, level.postgres));
   if (report.pgbench.ran) lines.push(describePgbench(c, level.pgbench));
+  if (report.postgres.ran) lines.push(describe(`${c} service on PostgreSQL`, level.postgres));
   if (report.pglite.ran && report.pglite.levels.includes(level.connections))
     lines.push(describe(`${c} PGlite`, level.pglite));
   return lines;

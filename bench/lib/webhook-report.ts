@@ -118,6 +118,7 @@ export function formatWebhookReport(report: WebhookReport): string {
     `Webhooks: ${settings.setup}; WEBHOOK_CONCURRENCY ${settings.webhookConcurrency}`,
     `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`,
     `database: ${machine.postgres}`,
+    ...(machine.citus ? [`Citus: ${machine.citus}`] : []),
     `host busy before the run: ${report.hostBusyBeforePercent.toFixed(0)}% of all cores (other load skews the results)`,
     '',
     `1. Link throughput, batches of ${BATCH_SIZE}, ${settings.connections} connections, ~${settings.secondsPerRun} s per run`,
