@@ -1,17 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Unit tests run once. Everything that touches storage (test/api, test/e2e) runs on embedded
- * PGlite and on the PostgreSQL server of DATABASE_URL, unchanged, and a named subset on a local
- * Citus cluster. Each test file makes and drops its own database, so runs never collide.
+ * Unit tests run once. Everything that touches storage (test/api, test/e2e) runs three times,
+ * unchanged: on embedded PGlite, on the PostgreSQL server of DATABASE_URL and on a local Citus
+ * cluster. Each test file makes and drops its own database, so runs never collide.
  */
 const storage = ['test/api/**/*.test.ts', 'test/e2e/**/*.test.ts'];
-/**
- * On a Citus cluster: every API test (each repository and use case, and the shard move under
- * load) and the service as a process; the rest of test/e2e (the command line, builds, logs) does
- * not depend on the database engine and would double CI's time.
- */
-const citusSubset = ['test/api/**/*.test.ts', 'test/e2e/service.test.ts'];
 
 export default defineConfig({
   test: {
@@ -28,7 +22,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'citus',
-          include: citusSubset,
+          include: storage,
           globalSetup: ['test/support/citus-cluster.ts'],
           env: {
             TEST_BACKEND: 'citus',
